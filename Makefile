@@ -1,0 +1,34 @@
+# The README's two commands: `make run` (set up if needed, start the board) and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell md5sum requirements.txt | cut -c1-12)
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup run test bench browser
+
+setup: $(STAMP)
+
+# Re-runs only when requirements.txt changes (the stamp's name holds its checksum).
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@# pyvqnet pulls nvidia-nccl-cu12, whose libnccl.so.2 overwrites the one torch needs
+	@# (`undefined symbol: ncclCommResume`): put back the nccl build torch declares.
+	$(PY) -m pip install --quiet --force-reinstall --no-deps \
+	  "$$($(PY) -c "from importlib.metadata import requires; print(next(r.split(';')[0] for r in requires('torch') if r.startswith('nvidia-nccl')))")"
+	$(PY) -W ignore -c "import torch, torchquantum, pyvqnet, peft, gradio; print('setup ok: torch', torch.__version__)"
+	rm -f $(VENV)/.installed-* && touch $@
+
+run: setup
+	$(PY) app.py
+
+test: setup browser
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) benchmarks/adapters.py
+
+# Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)

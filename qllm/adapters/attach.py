@@ -1,0 +1,85 @@
+"""Wrap a base model with a new adapter, or load saved ones, through peft's public API."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from qllm.errors import ArgumentError
+from qllm.hparams.finetuning_args import FinetuningArguments
+
+logger = logging.getLogger(__name__)
+
+QUANTUM_METHODS = ("vqc", "tq", "quanTA")
+
+
+def linear_module_names(model) -> list[str]:
+    """The distinct short names of the model's Linear layers, output head excluded."""
+    import torch
+
+    output = model.get_output_embeddings()
+    names = {name.split(".")[-1] for name, module in model.named_modules() if isinstance(module, torch.nn.Linear) and module is not output}
+    return sorted(names)
+
+
+def check_targets(model, finetuning_args: FinetuningArguments) -> None:
+    targets = finetuning_args.target_modules
+    if targets == "all-linear":
+        return
+    available = linear_module_names(model)
+    missing = [name for name in targets if name not in available]
+    if missing:
+        raise ArgumentError(
+            "lora_target", f"'{missing[0]}' matches no linear layer of this model; available: {', '.join(available)}, all"
+        )
+
+
+def build_peft_config(finetuning_args: FinetuningArguments):
+    from peft import LoraConfig, TaskType
+
+    method = finetuning_args.finetuning_type
+    if method in QUANTUM_METHODS:
+        raise ArgumentError("finetuning_type", f"'{method}' is not available yet in this version; use lora")
+    return LoraConfig(
+        task_type=TaskType.CAUSAL_LM,
+        r=finetuning_args.lora_rank,
+        lora_alpha=finetuning_args.lora_alpha or 2 * finetuning_args.lora_rank,
+        lora_dropout=finetuning_args.lora_dropout,
+        target_modules=finetuning_args.target_modules,
+    )
+
+
+def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
+    """Saved adapter folder(s), comma-separated; with several, all but the last are merged in."""
+    from peft import PeftModel
+
+    paths = [p.strip() for p in adapter_name_or_path.split(",") if p.strip()]
+    for path in paths:
+        if not (Path(path) / "adapter_config.json").is_file():
+            raise ArgumentError("adapter_name_or_path", f"'{path}' holds no adapter_config.json; point at a training output_dir")
+    for path in paths[:-1]:
+        model = PeftModel.from_pretrained(model, path).merge_and_unload()
+    try:
+        return PeftModel.from_pretrained(model, paths[-1], is_trainable=is_trainable)
+    except RuntimeError as err:  # shape mismatch: the adapter was trained on another base model
+        if "size mismatch" in str(err):
+            raise ArgumentError(
+                "adapter_name_or_path", f"'{paths[-1]}' was trained on a base model of another shape; "
+                "load it with the model it was trained on"
+            ) from None
+        raise
+
+
+def attach_adapter(model, finetuning_args: FinetuningArguments, adapter_name_or_path: str | None, is_trainable: bool):
+    """A `PeftModel`: the saved adapter(s) when given, else a fresh one of `finetuning_type`."""
+    from peft import get_peft_model
+
+    if adapter_name_or_path:
+        model = load_adapters(model, adapter_name_or_path, is_trainable)
+    else:
+        check_targets(model, finetuning_args)
+        model = get_peft_model(model, build_peft_config(finetuning_args))
+    if is_trainable:
+        trainable, total = model.get_nb_trainable_parameters()
+        logger.info("trainable params: %d || all params: %d || trainable%%: %.4f", trainable, total, 100 * trainable / total)
+    return model

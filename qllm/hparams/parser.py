@@ -1,0 +1,133 @@
+"""One parser for CLI flags, YAML/JSON files and dicts.
+
+Every source is turned into CLI tokens and read by transformers' `HfArgumentParser`, so
+types, aliases (`--do-train`, `--evaluation_strategy`) and errors are the same whichever
+way the arguments arrive: a YAML value `5e-5` is read by the same `float()` as the flag.
+Errors become one `ArgumentError` line instead of argparse's usage dump.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+from transformers import HfArgumentParser
+
+from qllm.errors import ArgumentError
+from qllm.hparams.data_args import DataArguments
+from qllm.hparams.finetuning_args import FinetuningArguments
+from qllm.hparams.model_args import ModelArguments
+from qllm.hparams.training_args import TrainingArguments
+
+Source = Sequence[str] | dict[str, Any] | None
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class _Parser(HfArgumentParser):
+    def error(self, message: str):  # argparse would print the whole usage and exit
+        match = re.search(r"argument (--[\w-]+)[^:]*: (.*)", message)
+        if match:
+            raise ArgumentError(match.group(1).lstrip("-").replace("-", "_"), match.group(2))
+        match = re.search(r"required: (--[\w-]+)", message)
+        if match:
+            raise ArgumentError(match.group(1).lstrip("-"), "is required")
+        raise ArgumentError("arguments", message)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A YAML or JSON file of arguments, as a dict (errors name the file and position)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArgumentError("config", f"no such file: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as err:
+        raise ArgumentError("config", f"{path} is not valid {path.suffix[1:].upper()}: {str(err).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise ArgumentError("config", f"{path} must hold a mapping of argument names to values")
+    return data
+
+
+def dict_to_argv(parser: HfArgumentParser, values: dict[str, Any]) -> list[str]:
+    """CLI tokens for a dict; lists become separate tokens or a comma list, as each flag expects."""
+    nargs = {action.dest: action.nargs for action in parser._actions}
+    argv: list[str] = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        argv.append(f"--{key}")
+        if isinstance(value, bool):
+            argv.append(str(value).lower())
+        elif isinstance(value, (list, tuple)):
+            items = [str(item) for item in value]
+            argv += items if nargs.get(key) in ("+", "*") else [",".join(items)]
+        elif isinstance(value, dict):
+            argv.append(json.dumps(value))
+        else:
+            argv.append(str(value))
+    return argv
+
+
+def parse(dataclass_types: tuple[type, ...], source: Source) -> tuple[Any, ...]:
+    """Instances of ``dataclass_types`` from CLI tokens, a config file path (+ CLI overrides) or a dict."""
+    parser = _Parser(dataclass_types)
+    if isinstance(source, dict):
+        argv = dict_to_argv(parser, source)
+    else:
+        argv = list(source or [])
+        if argv and argv[0].endswith(CONFIG_SUFFIXES) and not argv[0].startswith("-"):
+            argv = dict_to_argv(parser, read_config_file(argv[0])) + argv[1:]
+    namespace, unknown = parser.parse_known_args(argv)
+    if unknown:
+        flag = next((token for token in unknown if token.startswith("-")), unknown[0])
+        raise ArgumentError(flag.lstrip("-").split("=")[0], "unknown argument; see `python -m qllm <command> --help`")
+    outputs = []
+    for dtype in dataclass_types:
+        names = {f.name for f in fields(dtype) if f.init}
+        try:
+            outputs.append(dtype(**{k: v for k, v in vars(namespace).items() if k in names}))
+        except ArgumentError:
+            raise
+        except ValueError as err:  # transformers' own consistency checks
+            raise ArgumentError("arguments", str(err).strip().splitlines()[0]) from None
+    return tuple(outputs)
+
+
+TrainArgs = tuple[ModelArguments, DataArguments, TrainingArguments, FinetuningArguments]
+
+
+def _positive(value: float | None, name: str, example: str) -> None:
+    if value is not None and value <= 0:
+        raise ArgumentError(name, f"must be positive (got {value}); e.g. --{name} {example}")
+
+
+def get_train_args(source: Source) -> TrainArgs:
+    """Parsed and checked arguments of `qllm train`; nothing on disk is touched."""
+    model_args, data_args, training_args, finetuning_args = parse(
+        (ModelArguments, DataArguments, TrainingArguments, FinetuningArguments), source
+    )
+    _positive(training_args.learning_rate, "learning_rate", "5e-5")
+    _positive(training_args.per_device_train_batch_size, "per_device_train_batch_size", "1")
+    _positive(training_args.per_device_eval_batch_size, "per_device_eval_batch_size", "1")
+    _positive(training_args.gradient_accumulation_steps, "gradient_accumulation_steps", "8")
+    _positive(data_args.cutoff_len, "cutoff_len", "1024")
+    _positive(data_args.max_samples, "max_samples", "1000")
+    if training_args.max_steps <= 0:
+        _positive(training_args.num_train_epochs, "num_train_epochs", "3.0")
+    if data_args.val_size < 0 or (data_args.val_size >= 1 and not float(data_args.val_size).is_integer()):
+        raise ArgumentError("val_size", f"must be a fraction in [0, 1) or a whole number of examples (got {data_args.val_size})")
+    if training_args.eval_strategy != "no" and data_args.val_size == 0:
+        raise ArgumentError(
+            "val_size", f"evaluation_strategy={training_args.eval_strategy.value} needs a validation split; "
+            "set --val_size 0.1 or --evaluation_strategy no"
+        )
+    if not data_args.dataset_names:
+        raise ArgumentError("dataset", "is required for training; e.g. --dataset qllm_tasks")
+    return model_args, data_args, training_args, finetuning_args
+

@@ -1,0 +1,68 @@
+"""Base models and tokenizers: `qllm-tiny`, a local folder, or a hub id, loaded the same way."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from qllm.errors import ArgumentError
+
+logger = logging.getLogger(__name__)
+
+TINY_MODEL_NAME = "qllm-tiny"
+TINY_MODEL_DIR = Path(__file__).resolve().parents[2] / "assets" / TINY_MODEL_NAME
+HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+def resolve_model_path(name: str) -> str:
+    """A loadable path or hub id; a missing local folder is reported before anything loads."""
+    if name == TINY_MODEL_NAME:
+        return str(TINY_MODEL_DIR)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ArgumentError("model_name_or_path", f"'{name}' has no config.json; point at a Hugging Face model folder")
+        return str(path)
+    if HUB_ID.match(name) and not name.startswith("."):
+        return name
+    raise ArgumentError(
+        "model_name_or_path", f"no model folder at '{name}'; give a local model folder, a hub id such as "
+        f"Qwen/Qwen2.5-0.5B, or {TINY_MODEL_NAME}"
+    )
+
+
+def _hub_error(name: str, err: Exception) -> ArgumentError:
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    why = "this machine is offline" if offline else str(err).strip().splitlines()[0][:160]
+    return ArgumentError(
+        "model_name_or_path", f"cannot load '{name}' ({why}); download it where you have network and pass its local folder"
+    )
+
+
+def load_tokenizer(model_name_or_path: str, cache_dir: str | None = None):
+    from transformers import AutoTokenizer
+
+    path = resolve_model_path(model_name_or_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, cache_dir=cache_dir)
+    except OSError as err:
+        raise _hub_error(model_name_or_path, err) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(model_name_or_path: str, dtype=None, cache_dir: str | None = None):
+    """The causal LM in ``dtype`` (float32 by default: CPU training and the circuits need it)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    path = resolve_model_path(model_name_or_path)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype or torch.float32, cache_dir=cache_dir)
+    except OSError as err:
+        raise _hub_error(model_name_or_path, err) from None
+    logger.info("loaded %s: %.2fM parameters", model_name_or_path, model.num_parameters() / 1e6)
+    return model

@@ -1,0 +1,72 @@
+"""`LogCallback`: writes one JSON line per logging step to `output_dir/trainer_log.jsonl`."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import TrainerCallback
+
+from qllm.train.log_file import LOG_FILE, read_log
+
+logger = logging.getLogger(__name__)
+
+
+def _clock(seconds: float) -> str:
+    return str(datetime.timedelta(seconds=int(seconds)))
+
+
+def peak_memory_mb() -> float:
+    """Peak accelerator memory of this process, or its peak resident memory on the CPU."""
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class LogCallback(TrainerCallback):
+    """Fields follow LLaMA-Factory's `trainer_log.jsonl`, plus tokens per second and peak memory."""
+
+    def __init__(self, output_dir: str | Path) -> None:
+        self.path = Path(output_dir) / LOG_FILE
+        self.start_time = 0.0
+        self.start_step = 0
+        self.start_tokens = 0
+
+    def on_train_begin(self, args, state, control, **kwargs) -> None:
+        self.start_time, self.start_step = time.time(), state.global_step
+        self.start_tokens = state.num_input_tokens_seen
+        # On resume, keep the records up to the checkpoint; on a fresh run, start empty.
+        kept = [r for r in read_log(self.path.parent) if r["current_steps"] <= state.global_step]
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept) if state.global_step else "", encoding="utf-8")
+
+    def on_log(self, args, state, control, logs: dict[str, Any] | None = None, **kwargs) -> None:
+        logs = logs or {}
+        if "loss" not in logs and "eval_loss" not in logs:
+            return  # the end-of-training summary, kept in all_results.json instead
+        elapsed = time.time() - self.start_time
+        done = max(state.global_step - self.start_step, 1)
+        tokens = state.num_input_tokens_seen - self.start_tokens
+        remaining = elapsed / done * max(state.max_steps - state.global_step, 0)
+        record = {
+            "current_steps": state.global_step,
+            "total_steps": state.max_steps,
+            "loss": logs.get("loss"),
+            "eval_loss": logs.get("eval_loss"),
+            "lr": logs.get("learning_rate"),
+            "epoch": round(state.epoch or 0.0, 4),
+            "percentage": round(100 * state.global_step / state.max_steps, 2) if state.max_steps else 0.0,
+            "elapsed_time": _clock(elapsed),
+            "remaining_time": _clock(remaining),
+            "tokens_per_second": round(tokens / elapsed, 1) if tokens > 0 else None,
+            "peak_memory_mb": round(peak_memory_mb(), 1),
+        }
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        shown = {k: record[k] for k in ("loss", "eval_loss", "lr") if record[k] is not None}
+        logger.info("step %d/%d %s", state.global_step, state.max_steps, " ".join(f"{k} {v:.4g}" for k, v in shown.items()))

@@ -1,0 +1,112 @@
+"""`qllm train`: arguments -> data -> model + adapter -> transformers `Trainer` -> output_dir.
+
+Everything that can be wrong with the input is checked before output_dir is touched, so
+a run that fails validation leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qllm.adapters.attach import attach_adapter
+from qllm.data.pipeline import load_tokenized
+from qllm.data.template import get_template
+from qllm.hparams.parser import Source, TrainArgs, get_train_args
+from qllm.hparams.training_args import TrainingArguments
+from qllm.model.loader import load_model, load_tokenizer
+from qllm.train.callbacks import LogCallback
+from qllm.train.output_dir import clear_run_files, plan_output_dir
+from qllm.train.plot import plot_loss
+
+logger = logging.getLogger(__name__)
+
+ARGS_FILE = "train_args.yaml"
+RUN_LOG = "run.log"
+
+
+def resolved_arguments(args: TrainArgs) -> dict[str, Any]:
+    """Every argument of ours, and the training arguments that differ from transformers' defaults.
+
+    The result is itself a valid `qllm train` config file that reproduces the run.
+    """
+    model_args, data_args, training_args, finetuning_args = args
+    values: dict[str, Any] = {}
+    for group in (model_args, data_args, finetuning_args):
+        values.update(dataclasses.asdict(group))
+    defaults = TrainingArguments(output_dir=training_args.output_dir).to_dict()
+    names = {f.name for f in dataclasses.fields(TrainingArguments) if f.init}
+    values.update({k: v for k, v in training_args.to_dict().items() if k in names and v != defaults.get(k)})
+    values["output_dir"] = training_args.output_dir
+    return values
+
+
+def _attach_run_log(output_dir: Path, resume: bool) -> logging.Handler:
+    handler = logging.FileHandler(output_dir / RUN_LOG, mode="a" if resume else "w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("qllm", "transformers", "peft"):
+        logging.getLogger(name).addHandler(handler)
+    logging.getLogger("qllm").setLevel(logging.INFO)  # run.log keeps progress even when the caller logs less
+    return handler
+
+
+def run_train(source: Source) -> dict[str, Any]:
+    """Train and save; returns the final metrics (train_loss, eval_loss when there is a validation split)."""
+    from transformers import DataCollatorForSeq2Seq, Trainer
+
+    args = get_train_args(source)
+    model_args, data_args, training_args, finetuning_args = args
+    checkpoint = plan_output_dir(training_args.output_dir, training_args.overwrite_output_dir)
+
+    tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.cache_dir)
+    template = get_template(data_args.template, tokenizer)
+    splits = load_tokenized(data_args, finetuning_args.stage, tokenizer, template, training_args.seed)
+    model = load_model(model_args.model_name_or_path, cache_dir=model_args.cache_dir)
+    model = attach_adapter(model, finetuning_args, model_args.adapter_name_or_path, is_trainable=True)
+
+    output_dir = Path(training_args.output_dir)
+    if checkpoint is None:
+        clear_run_files(output_dir, keep=(ARGS_FILE, RUN_LOG))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    handler = _attach_run_log(output_dir, resume=checkpoint is not None)
+    try:
+        (output_dir / ARGS_FILE).write_text(yaml.safe_dump(resolved_arguments(args), sort_keys=False), encoding="utf-8")
+        if checkpoint:
+            logger.info("resuming from %s", checkpoint)
+        if training_args.include_num_input_tokens_seen == "no":
+            training_args.include_num_input_tokens_seen = "non_padding"
+        trainer = Trainer(
+            model=model,
+            args=training_args,
+            train_dataset=splits["train"],
+            eval_dataset=splits.get("validation"),
+            data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, pad_to_multiple_of=8),
+            processing_class=tokenizer,
+            callbacks=[LogCallback(output_dir)],
+        )
+        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        trainer.save_model()
+        trainer.save_state()
+        metrics = dict(result.metrics)
+        trainer.log_metrics("train", metrics)
+        trainer.save_metrics("train", metrics)
+        if "validation" in splits:
+            eval_metrics = trainer.evaluate()
+            trainer.log_metrics("eval", eval_metrics)
+            trainer.save_metrics("eval", eval_metrics)
+            metrics.update(eval_metrics)
+        if finetuning_args.plot_loss:
+            plot_loss(output_dir)
+        logger.info("saved the %s adapter to %s", finetuning_args.finetuning_type, output_dir)
+        return metrics
+    except Exception:
+        logger.exception("training failed")
+        raise
+    finally:
+        for name in ("qllm", "transformers", "peft"):
+            logging.getLogger(name).removeHandler(handler)
+        handler.close()
