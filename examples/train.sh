@@ -2,7 +2,8 @@
 # The seed's train.sh on the bundled `qllm-tiny` model and `qllm_tasks` data.
 # Every flag of the seed is kept; the values are sized to finish in about a minute on
 # 2 CPU cores (the tiny model learns at a higher learning rate than Qwen2.5-0.5B).
-# Other methods: FINETUNING_TYPE=vqc|tq|quanTA bash examples/train.sh
+# Other methods: FINETUNING_TYPE=vqc|tq|quanTA bash examples/train.sh (or train_<method>.sh);
+# extra flags after the script name are passed on and override these.
 set -e
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python )}
@@ -38,4 +39,5 @@ $PYTHON -m qllm train \
     --val_size 0.1 \
     --plot_loss \
     --fp16 \
-    --do-train
+    --do-train \
+    "$@"

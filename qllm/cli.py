@@ -32,7 +32,7 @@ def _setup_logging() -> None:
 def _train(argv: list[str]) -> None:
     from qllm.train.workflow import run_train
 
-    metrics = run_train(argv)
+    metrics = run_train(argv).metrics
     summary = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("train_loss", "eval_loss") if k in metrics)
     print(f"done: {summary}")
 

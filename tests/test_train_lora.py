@@ -41,7 +41,7 @@ def lora_args(output_dir, **overrides) -> dict:
 @pytest.fixture(scope="module")
 def lora_run(tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("lora") / "run"
-    metrics = run_train(lora_args(output_dir))
+    metrics = run_train(lora_args(output_dir)).metrics
     return output_dir, metrics
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 from qllm.errors import ArgumentError
 from qllm.hparams.finetuning_args import FinetuningArguments
 
 logger = logging.getLogger(__name__)
-
-QUANTUM_METHODS = ("vqc", "tq", "quanTA")
-
 
 def linear_module_names(model) -> list[str]:
     """The distinct short names of the model's Linear layers, output head excluded."""
@@ -23,30 +21,48 @@ def linear_module_names(model) -> list[str]:
 
 
 def check_targets(model, finetuning_args: FinetuningArguments) -> None:
+    """The targets exist and fit the method (quanTA's axes must cover each target's width)."""
+    import torch
+
     targets = finetuning_args.target_modules
-    if targets == "all-linear":
-        return
     available = linear_module_names(model)
-    missing = [name for name in targets if name not in available]
-    if missing:
-        raise ArgumentError(
-            "lora_target", f"'{missing[0]}' matches no linear layer of this model; available: {', '.join(available)}, all"
-        )
+    if targets != "all-linear":
+        missing = [name for name in targets if name not in available]
+        if missing:
+            raise ArgumentError(
+                "lora_target", f"'{missing[0]}' matches no linear layer of this model; available: {', '.join(available)}, all"
+            )
+    if finetuning_args.finetuning_type == "quanTA":
+        wanted = set(available if targets == "all-linear" else targets)
+        widths = {m.in_features for name, m in model.named_modules()
+                  if isinstance(m, torch.nn.Linear) and name.split(".")[-1] in wanted}
+        covered = math.prod(finetuning_args.per_dim_features_list)
+        if widths and covered < max(widths):
+            raise ArgumentError(
+                "per_dim_features", f"{finetuning_args.per_dim_features} covers {covered} features but the target layers "
+                f"take up to {max(widths)} inputs; choose sizes whose product is at least {max(widths)}"
+            )
 
 
 def build_peft_config(finetuning_args: FinetuningArguments):
+    """The peft config of the chosen method, every hyperparameter taken from the arguments."""
     from peft import LoraConfig, TaskType
 
-    method = finetuning_args.finetuning_type
-    if method in QUANTUM_METHODS:
-        raise ArgumentError("finetuning_type", f"'{method}' is not available yet in this version; use lora")
-    return LoraConfig(
-        task_type=TaskType.CAUSAL_LM,
-        r=finetuning_args.lora_rank,
-        lora_alpha=finetuning_args.lora_alpha or 2 * finetuning_args.lora_rank,
-        lora_dropout=finetuning_args.lora_dropout,
-        target_modules=finetuning_args.target_modules,
-    )
+    from qllm.adapters.quanta import QuanTAConfig
+    from qllm.adapters.tq import TQConfig
+    from qllm.adapters.vqc import VQCConfig
+
+    args = finetuning_args
+    common = {"task_type": TaskType.CAUSAL_LM, "target_modules": args.target_modules}
+    if args.finetuning_type == "lora":
+        return LoraConfig(r=args.lora_rank, lora_alpha=args.lora_alpha or 2 * args.lora_rank,
+                          lora_dropout=args.lora_dropout, **common)
+    if args.finetuning_type in ("vqc", "tq"):
+        config_cls = VQCConfig if args.finetuning_type == "vqc" else TQConfig
+        return config_cls(n_qubits=args.n_qubits, q_depth=args.q_depth, alpha=args.lora_alpha or 2 * args.n_qubits,
+                          dropout=args.lora_dropout, **common)
+    return QuanTAConfig(q_d=args.q_d, per_dim_features=args.per_dim_features_list, dropout=args.lora_dropout,
+                        init_mode=args.quanta_init, **common)
 
 
 def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):

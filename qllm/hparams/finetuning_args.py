@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from qllm.adapters.circuit.ansatz import MAX_QUBITS
 from qllm.errors import ArgumentError
 
 FINETUNING_TYPES = ("lora", "vqc", "tq", "quanTA")
@@ -42,6 +43,10 @@ class FinetuningArguments:
         default="16,8,4,2",
         metadata={"help": "quanTA: size of each axis, comma-separated; their product must cover the layer width."},
     )
+    quanta_init: Literal["frozen_copy", "zero_last"] = field(
+        default="frozen_copy",
+        metadata={"help": "quanTA: exact-zero start as in the paper (T - frozen copy) or with the last tensor zero (faster)."},
+    )
     plot_loss: bool = field(default=False, metadata={"help": "Save training_loss.png at the end."})
 
     def __post_init__(self) -> None:
@@ -57,6 +62,16 @@ class FinetuningArguments:
             raise ArgumentError(
                 "per_dim_features", f"'{self.per_dim_features}' is not a comma-separated list of integers, e.g. 16,8,4,2"
             ) from None
+        if not 1 <= self.n_qubits <= MAX_QUBITS:
+            raise ArgumentError("n_qubits", f"must be between 1 and {MAX_QUBITS} (statevectors hold 2^n amplitudes); got {self.n_qubits}")
+        if self.q_depth < 1:
+            raise ArgumentError("q_depth", f"must be at least 1 (got {self.q_depth})")
+        if self.q_d < 2:
+            raise ArgumentError("q_d", f"must be at least 2, a tensor acts on a pair of axes (got {self.q_d})")
+        if len(self.per_dim_features_list) != self.q_d or min(self.per_dim_features_list, default=0) < 1:
+            raise ArgumentError(
+                "per_dim_features", f"needs {self.q_d} positive sizes, one per axis (q_d={self.q_d}); got {self.per_dim_features}"
+            )
         if self.lora_rank < 1:
             raise ArgumentError("lora_rank", f"must be at least 1 (got {self.lora_rank})")
         if not 0.0 <= self.lora_dropout < 1.0:

@@ -54,8 +54,14 @@ def _attach_run_log(output_dir: Path, resume: bool) -> logging.Handler:
     return handler
 
 
-def run_train(source: Source) -> dict[str, Any]:
-    """Train and save; returns the final metrics (train_loss, eval_loss when there is a validation split)."""
+@dataclasses.dataclass
+class TrainOutcome:
+    metrics: dict[str, Any]  # train_loss, eval_loss (with a validation split), runtime, ...
+    model: Any  # the trained PeftModel, as saved to output_dir
+
+
+def run_train(source: Source) -> TrainOutcome:
+    """Train and save the adapter, logs and results to output_dir."""
     from transformers import DataCollatorForSeq2Seq, Trainer
 
     args = get_train_args(source)
@@ -102,7 +108,7 @@ def run_train(source: Source) -> dict[str, Any]:
         if finetuning_args.plot_loss:
             plot_loss(output_dir)
         logger.info("saved the %s adapter to %s", finetuning_args.finetuning_type, output_dir)
-        return metrics
+        return TrainOutcome(metrics=metrics, model=trainer.model)
     except Exception:
         logger.exception("training failed")
         raise

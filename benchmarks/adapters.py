@@ -1,0 +1,218 @@
+"""Adapter speed and memory, side by side: LoRA vs vqc vs tq vs quanTA (and the naive circuit).
+
+    python benchmarks/adapters.py            # writes benchmarks/results/adapters.md
+    python benchmarks/adapters.py --quick    # fewer repeats, for a smoke run
+
+1. One adapted layer, d_in = d_out = 896, 1024 tokens, forward + backward.
+2. One training step (forward + backward + AdamW) of a Qwen2.5-0.5B-shaped model cut to
+   4 layers (random weights), 512 tokens, adapters on q_proj,v_proj; each method runs in
+   its own process so that its peak memory is its own, and the methods take turns over
+   three rounds (median of the rounds' medians).
+3. Inference of that model: base, quanTA merged into the weights, quanTA unmerged.
+
+Times are medians over repeats after warm-up; ratios are to LoRA (or to the base model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import qllm  # noqa: E402,F401 - registers vqc/tq/quanTA with peft
+import torch  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "adapters.md"
+# label -> FinetuningArguments of the method
+METHODS = {
+    "lora": {"finetuning_type": "lora"},
+    "vqc": {"finetuning_type": "vqc"},
+    "tq": {"finetuning_type": "tq"},
+    "quanTA": {"finetuning_type": "quanTA"},
+    "quanTA zero_last": {"finetuning_type": "quanTA", "quanta_init": "zero_last"},
+}
+
+
+def peft_config(method: str, targets: list[str]):
+    from qllm.adapters.attach import build_peft_config
+    from qllm.hparams.finetuning_args import FinetuningArguments
+
+    return build_peft_config(FinetuningArguments(lora_target=",".join(targets), **METHODS[method]))
+
+
+def median_ms(step, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def layer_times(repeats: int) -> dict[str, float]:
+    """fwd+bwd of one adapted 896x896 layer on 1024 tokens, per method."""
+    from peft import get_peft_model
+
+    torch.manual_seed(0)
+    x = torch.randn(1024, 896, requires_grad=True)
+    results = {}
+    variants = [(m, m, None) for m in METHODS] + [("vqc, gate by gate", "vqc", False), ("tq, gate by gate", "tq", False)]
+    for label, method, fast in variants:
+        config = peft_config(method, ["0"])
+        config.task_type = None  # a bare layer, not a causal LM
+        model = get_peft_model(torch.nn.Sequential(torch.nn.Linear(896, 896)), config)
+        layer = model.base_model.model[0]
+        if fast is not None:
+            adapter = layer.adapters["default"]
+            for p in adapter.B.parameters():
+                torch.nn.init.normal_(p)
+            step = lambda: (layer.base_layer(x) + adapter(x, fast=False)).sum().backward()  # noqa: E731
+        else:
+            step = lambda: layer(x).sum().backward()  # noqa: E731
+        results[label] = median_ms(step, repeats if fast is None else max(3, repeats // 3))
+    return results
+
+
+def qwen_shaped_model():
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=8192, hidden_size=896, intermediate_size=4864, num_hidden_layers=4,
+        num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True,
+    )
+    return Qwen2ForCausalLM(config)
+
+
+def training_step_child(method: str, repeats: int) -> None:
+    """Runs in a subprocess: prints {"ms": median step time, "peak_mb": peak memory}."""
+    from peft import get_peft_model
+
+    from qllm.train.callbacks import peak_memory_mb
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = get_peft_model(qwen_shaped_model(), peft_config(method, ["q_proj", "v_proj"])).to(device)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    ids = torch.randint(0, 8192, (1, 512), device=device)
+
+    def step() -> None:
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    ms = median_ms(step, repeats)
+    trainable, _ = model.get_nb_trainable_parameters()
+    print(json.dumps({"ms": ms, "peak_mb": peak_memory_mb(), "trainable": trainable}))
+
+
+def training_steps(repeats: int, rounds: int = 3) -> dict[str, dict]:
+    """Methods take turns, round after round, so that drift in the machine's speed hits all alike."""
+    runs: dict[str, list[dict]] = {method: [] for method in METHODS}
+    for _ in range(rounds):
+        for method in METHODS:
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", method, "--repeats", str(repeats)],
+                capture_output=True, text=True, check=True,
+            )
+            runs[method].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {
+        method: {
+            "ms": statistics.median(r["ms"] for r in results),
+            "peak_mb": statistics.median(r["peak_mb"] for r in results),
+            "trainable": results[0]["trainable"],
+        }
+        for method, results in runs.items()
+    }
+
+
+def inference_times(repeats: int) -> dict[str, float]:
+    from peft import get_peft_model
+
+    model = qwen_shaped_model().eval()
+    ids = torch.randint(0, 8192, (1, 512))
+    results = {}
+    with torch.no_grad():
+        results["base model"] = median_ms(lambda: model(ids), repeats)
+        peft_model = get_peft_model(model, peft_config("quanTA", ["q_proj", "v_proj"]))
+        results["quanTA, unmerged"] = median_ms(lambda: peft_model(ids), repeats)
+        merged = peft_model.merge_and_unload()
+        results["quanTA, merged"] = median_ms(lambda: merged(ids), repeats)
+    return results
+
+
+def write_report(layer: dict, steps: dict, inference: dict, repeats: int) -> str:
+    lora_layer, lora_step = layer["lora"], steps["lora"]
+    lines = [
+        "# Adapter benchmark",
+        "",
+        f"`python benchmarks/adapters.py` on {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads, torch {torch.__version__}, "
+        f"device {'cuda: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}; "
+        f"medians of {repeats} repeats.",
+        "",
+        "## One adapted layer (896 -> 896, 1024 tokens, forward + backward)",
+        "",
+        "| method | ms | x LoRA |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {name} | {ms:.1f} | {ms / lora_layer:.2f} |" for name, ms in layer.items()]
+    lines += [
+        "",
+        "## One training step, Qwen2.5-0.5B shape cut to 4 layers, 512 tokens, q_proj,v_proj",
+        "",
+        "| method | trainable params | step ms | x LoRA | peak memory MB | x LoRA |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {m} | {r['trainable']:,} | {r['ms']:.0f} | {r['ms'] / lora_step['ms']:.2f} | {r['peak_mb']:.0f} | "
+        f"{r['peak_mb'] / lora_step['peak_mb']:.2f} |"
+        for m, r in steps.items()
+    ]
+    base = inference["base model"]
+    lines += [
+        "",
+        "## Inference of the same model (512 tokens, forward only)",
+        "",
+        "| model | ms | x base |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {name} | {ms:.1f} | {ms / base:.2f} |" for name, ms in inference.items()]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 10")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--child", choices=list(METHODS), help=argparse.SUPPRESS)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    options = parser.parse_args()
+    repeats = options.repeats or (3 if options.quick else 10)
+    if options.child:
+        training_step_child(options.child, repeats)
+        return
+    layer = layer_times(repeats)
+    steps = training_steps(max(2, repeats // 3), rounds=1 if options.quick else 3)
+    inference = inference_times(repeats)
+    report = write_report(layer, steps, inference, repeats)
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(report, encoding="utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

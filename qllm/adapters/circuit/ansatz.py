@@ -1,0 +1,178 @@
+"""The variational circuit shared by `vqc` (pyvqnet) and `tq` (torchquantum).
+
+Per layer l = 1..q_depth, on n wires (wire 0 is the most significant bit of a basis index):
+
+    RY(h_i) on every wire              data re-uploading, one angle per wire and token
+    CRZ(a_i) control i, target i+1     ring, trainable
+    RY(b_i) on every wire              trainable
+    CRZ(c_i) control i, target i-1     ring, trainable
+    RY(d_i) on every wire              trainable
+
+then <Z_i> on every wire.  With one wire the CRZ rings are empty.
+
+Two ways to get the same numbers, both through a `Simulator` (one per library):
+
+* `reference_expvals`: every gate applied to every token's state by the library, and
+  the library's own measurement.  The plain simulation; the fast path is tested on it.
+* `fast_expvals`: the token-independent part of a layer (everything after the encoding)
+  is one unitary V_l, composed once per forward pass from the library's own gate
+  matrices; each token then costs one matrix product.  The first
+  encoding acts on |0...0>, so it is a real product state written down directly; later
+  encodings are applied by the library on the batch of states.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+MAX_QUBITS = 16  # statevectors hold 2^n amplitudes
+# Above this the 2^n x 2^n unitary costs more than applying the gates per token.
+FAST_PATH_MAX_QUBITS = 10
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str  # "ry" or "crz"
+    wires: tuple[int, ...]  # (wire,) or (control, target)
+    params: torch.Tensor  # one angle (0-d) shared by the batch, or one per batch element (B,)
+
+
+class Simulator(Protocol):
+    """A statevector library: runs a gate list on a batch of states and measures <Z_i>."""
+
+    name: str
+
+    def run(self, n_qubits: int, gates: list[Gate], states: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """Final states (batch, 2^n) complex64; ``states=None`` starts every element in |0...0>."""
+
+    def expval_z(self, n_qubits: int, gates: list[Gate], batch: int) -> torch.Tensor:
+        """<Z_i> (batch, n) after running ``gates`` from |0...0>, measured by the library."""
+
+    def gate_matrices(self, name: str, params: torch.Tensor) -> torch.Tensor:
+        """(K, d, d) complex matrices of K gates of one kind (one angle each), from the library's definitions."""
+
+
+def ring(n_qubits: int, step: int) -> list[tuple[int, int]]:
+    """(control, target) pairs of a CRZ ring; empty for a single wire."""
+    if n_qubits < 2:
+        return []
+    return [(i, (i + step) % n_qubits) for i in range(n_qubits)]
+
+
+def encoding_gates(angles: torch.Tensor) -> list[Gate]:
+    return [Gate("ry", (i,), angles[:, i]) for i in range(angles.shape[1])]
+
+
+def trainable_gates(ry: torch.Tensor, crz: torch.Tensor) -> list[Gate]:
+    """The gates of one layer after its encoding; ``ry``: (2, n), ``crz``: (2, n) or (2, 0)."""
+    n = ry.shape[1]
+    gates = [Gate("crz", pair, crz[0, k]) for k, pair in enumerate(ring(n, +1))]
+    gates += [Gate("ry", (i,), ry[0, i]) for i in range(n)]
+    gates += [Gate("crz", pair, crz[1, k]) for k, pair in enumerate(ring(n, -1))]
+    gates += [Gate("ry", (i,), ry[1, i]) for i in range(n)]
+    return gates
+
+
+@functools.lru_cache(maxsize=64)
+def z_signs(n_qubits: int, device: torch.device) -> torch.Tensor:
+    """(2^n, n): +1 where wire i of basis state b is 0, -1 where it is 1."""
+    index = torch.arange(2**n_qubits, device=device)
+    bits = (index[:, None] >> torch.arange(n_qubits - 1, -1, -1, device=device)) & 1
+    return 1.0 - 2.0 * bits.float()
+
+
+def product_state(angles: torch.Tensor) -> torch.Tensor:
+    """RY(angles) applied to |0...0>: the real vector (T, 2^n) of kron_i (cos(h_i/2), sin(h_i/2))."""
+    half = angles / 2
+    factors = torch.stack((torch.cos(half), torch.sin(half)), dim=-1)  # (T, n, 2)
+    return kron_all(factors[..., None])[..., 0]
+
+
+@functools.lru_cache(maxsize=64)
+def _ring_selectors(n_qubits: int, pairs: tuple[tuple[int, int], ...], device: torch.device) -> torch.Tensor:
+    """For each pair, the index 2*bit(control) + bit(target) of every basis state (wire 0 = top bit)."""
+    index = torch.arange(2**n_qubits, device=device)
+    bits = [(index >> (n_qubits - 1 - wire)) & 1 for wire in range(n_qubits)]
+    return torch.stack([2 * bits[control] + bits[target] for control, target in pairs])
+
+
+def ring_diagonal(diagonals: torch.Tensor, pairs: list[tuple[int, int]], n_qubits: int) -> torch.Tensor:
+    """The 2^n diagonal of a ring of diagonal two-wire gates, ``diagonals``: (len(pairs), 4)."""
+    selectors = _ring_selectors(n_qubits, tuple(pairs), diagonals.device)
+    return torch.gather(diagonals, 1, selectors).prod(dim=0)
+
+
+def kron_all(matrices: torch.Tensor) -> torch.Tensor:
+    """Batched Kronecker product over dim 1: (B, n, p, q) -> (B, p^n, q^n), first factor most significant.
+
+    Halves are multiplied recursively, so only the last product is full size.
+    """
+    if matrices.shape[1] == 1:
+        return matrices[:, 0]
+    half = matrices.shape[1] // 2
+    a, b = kron_all(matrices[:, :half]), kron_all(matrices[:, half:])
+    product = a[:, :, None, :, None] * b[:, None, :, None, :]
+    return product.reshape(a.shape[0], a.shape[1] * b.shape[1], a.shape[2] * b.shape[2])
+
+
+def layer_unitary(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
+    """[Re M | Im M], (2^n, 2^(n+1)) real, where M[b] = V|b> for the layer's trainable gates.
+
+    States stored as rows map to ``rows @ M``.  V = R2 diag(D2) R1 diag(D1): the CRZ
+    rings are diagonal phases and each RY column is a Kronecker product of real 2x2
+    matrices, so the library's gate matrices (one batched call per gate kind) compose
+    into V without 4n full-register gate applications; R2 is applied factor by factor.
+    """
+    n, dim = ry.shape[1], 2 ** ry.shape[1]
+    rotations = simulator.gate_matrices("ry", ry.reshape(-1)).real.reshape(2, n, 2, 2)  # RY is a real rotation
+    inner = kron_all(rotations[:1])[0].to(torch.complex64)  # R1
+    if n > 1:
+        phases = simulator.gate_matrices("crz", crz.reshape(-1)).diagonal(dim1=1, dim2=2)
+        d1 = ring_diagonal(phases[:n], ring(n, +1), n)
+        d2 = ring_diagonal(phases[n:], ring(n, -1), n)
+        inner = d2[:, None] * inner * d1[None, :]
+    inner = torch.view_as_real(inner)  # (row, column, re/im)
+    half = n // 2
+    if half == 0:
+        outer = torch.einsum("ij,jcp->icp", rotations[1, 0], inner)
+    else:  # R2 = Ra (x) Rb applied as two small contractions instead of one dense product
+        ra, rb = kron_all(rotations[1:, :half])[0], kron_all(rotations[1:, half:])[0]
+        blocks = torch.matmul(rb, inner.reshape(ra.shape[1], rb.shape[1], 2 * dim))  # Rb on the low wires
+        outer = (ra @ blocks.reshape(ra.shape[1], -1)).reshape(dim, dim, 2)  # Ra on the high wires
+    return outer.permute(1, 2, 0).reshape(dim, 2 * dim)  # M[b, part*dim + k] = (Re|Im) V[k, b]
+
+
+def fast_expvals(simulator: Simulator, angles: torch.Tensor, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
+    """<Z_i> per token (T, n); ``ry``/``crz``: (q_depth, 2, n)."""
+    n, dim = angles.shape[1], 2 ** angles.shape[1]
+    # The first state is real: one real product with [Re M | Im M] gives both parts.
+    both = product_state(angles) @ layer_unitary(simulator, ry[0], crz[0])
+    real, imag = both[:, :dim], both[:, dim:]
+    for layer in range(1, ry.shape[0]):
+        state = simulator.run(n, encoding_gates(angles), torch.complex(real, imag), batch=angles.shape[0])
+        matrix = layer_unitary(simulator, ry[layer], crz[layer])
+        from_real, from_imag = state.real @ matrix, state.imag @ matrix
+        real = from_real[:, :dim] - from_imag[:, dim:]
+        imag = from_real[:, dim:] + from_imag[:, :dim]
+    probabilities = real.square() + imag.square()
+    return probabilities @ z_signs(n, angles.device)
+
+
+def reference_expvals(simulator: Simulator, angles: torch.Tensor, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
+    """<Z_i> per token, every gate simulated on every token by the library."""
+    gates: list[Gate] = []
+    for layer in range(ry.shape[0]):
+        gates += encoding_gates(angles) + trainable_gates(ry[layer], crz[layer])
+    return simulator.expval_z(angles.shape[1], gates, batch=angles.shape[0])
+
+
+def init_circuit_weights(n_qubits: int, q_depth: int, generator: torch.Generator | None = None):
+    """(ry, crz) angles drawn uniformly from [0, 2*pi): any start is an identity of the adapter (B = 0)."""
+    ry = torch.rand(q_depth, 2, n_qubits, generator=generator) * 2 * math.pi
+    crz = torch.rand(q_depth, 2, len(ring(n_qubits, 1)), generator=generator) * 2 * math.pi
+    return ry, crz

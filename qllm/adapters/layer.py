@@ -1,0 +1,88 @@
+"""A peft tuner layer around `nn.Linear` whose adapters are modules computing an additive update.
+
+y = W x + sum over active adapters of adapter(x).  Each method supplies the adapter
+module (`CircuitAdapter` for vqc/tq, `TensorAdapter` for quanTA); this class gives them
+what peft expects of a layer: several named adapters, enable/disable, merge/unmerge
+when the update is linear, and dtype handling (adapters compute in float32 whatever
+the base dtype; the result is cast back).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from peft.tuners.tuners_utils import BaseTunerLayer, check_adapters_to_merge
+from torch import nn
+
+
+class AdapterLinear(nn.Module, BaseTunerLayer):
+    # Subclasses name the ModuleDict holding their adapters; the name starts with the method's prefix.
+    adapter_layer_names: tuple[str, ...] = ()
+
+    def __init__(self, base_layer: nn.Linear, adapter_name: str, config, **kwargs) -> None:
+        super().__init__()
+        if not isinstance(base_layer, nn.Linear):
+            raise TypeError(f"only torch.nn.Linear layers can be adapted, got {type(base_layer).__name__}")
+        self.base_layer = base_layer
+        self.in_features, self.out_features = base_layer.in_features, base_layer.out_features
+        setattr(self, self.adapter_layer_names[0], nn.ModuleDict())
+        self._disable_adapters = False
+        self.merged_adapters: list[str] = []
+        self.kwargs = kwargs
+        self._active_adapter = adapter_name
+        self.update_layer(adapter_name, config)
+
+    @property
+    def adapters(self) -> nn.ModuleDict:
+        return getattr(self, self.adapter_layer_names[0])
+
+    def make_adapter(self, config) -> nn.Module:
+        raise NotImplementedError
+
+    def update_layer(self, adapter_name: str, config, **kwargs) -> None:
+        self.adapters[adapter_name] = self.make_adapter(config)
+        self._move_adapter_to_device_of_base_layer(adapter_name)
+        self.set_adapter(self.active_adapters, inference_mode=config.inference_mode)
+
+    def get_delta_weight(self, adapter_name: str) -> torch.Tensor:
+        adapter = self.adapters[adapter_name]
+        if not hasattr(adapter, "delta_weight"):
+            raise ValueError(f"{type(adapter).__name__} is not a linear map of the input and cannot be merged")
+        return adapter.delta_weight().to(self.base_layer.weight.dtype)
+
+    def merge(self, safe_merge: bool = False, adapter_names: list[str] | None = None) -> None:
+        for name in check_adapters_to_merge(self, adapter_names):
+            if name not in self.adapters:
+                continue
+            merged = self.base_layer.weight.data + self.get_delta_weight(name)
+            if safe_merge and not torch.isfinite(merged).all():
+                raise ValueError(f"NaNs detected in the merged weights of adapter {name}")
+            self.base_layer.weight.data = merged
+            self.merged_adapters.append(name)
+
+    def unmerge(self) -> None:
+        if not self.merged:
+            warnings.warn("Already unmerged. Nothing to do.")
+            return
+        while self.merged_adapters:
+            name = self.merged_adapters.pop()
+            if name in self.adapters:
+                self.base_layer.weight.data -= self.get_delta_weight(name)
+
+    def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if self.disable_adapters:
+            if self.merged:
+                self.unmerge()
+            return self.base_layer(x, *args, **kwargs)
+        result = self.base_layer(x, *args, **kwargs)
+        if self.merged:
+            return result
+        for name in self.active_adapters:
+            if name in self.adapters:
+                result = result + self.adapters[name](x).to(result.dtype)
+        return result
+
+    def __repr__(self) -> str:
+        return f"{self.adapter_layer_names[0].split('_')[0]}." + super().__repr__()

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import itertools
+import math
+import string
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from qllm.adapters.layer import AdapterLinear
+
+
+class TensorAdapter(nn.Module):
+    """One quanTA adapter of one layer: q_d(q_d-1)/2 pair tensors applied in sequence.
+
+    A tensor for axes (a, b) has shape (f_a, f_b, f_a, f_b): output indices first, like
+    the matrix of a two-qudit gate.  The update starts at exactly zero, either as the
+    paper does (`frozen_copy`: T(x) - S(x), S a frozen copy of the starting tensors) or
+    with the last tensor zero (`zero_last`, an option of the paper's code: no S to
+    evaluate, so about a third cheaper).  The update is linear in x, so it has a dense
+    `delta_weight()` that merges into the base weight.
+    """
+
+    def __init__(self, in_features: int, out_features: int, config) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.features = list(config.per_dim_features)
+        self.pairs = list(itertools.combinations(range(len(self.features)), 2))
+        self.tensors = nn.ParameterList()
+        for a, b in self.pairs:
+            size = self.features[a] * self.features[b]
+            tensor = torch.empty(size, size, dtype=torch.float32)
+            nn.init.kaiming_uniform_(tensor, a=math.sqrt(5))  # as if each were an nn.Linear's weight
+            self.tensors.append(nn.Parameter(tensor.reshape((self.features[a], self.features[b]) * 2)))
+        self.init_mode = config.init_mode
+        if self.init_mode == "zero_last":
+            nn.init.zeros_(self.tensors[-1])
+        else:  # S: the frozen starting copy, saved with the adapter
+            for index, tensor in enumerate(self.tensors):
+                self.register_buffer(f"frozen_{index}", tensor.detach().clone())
+        self.equations = [self._equation(a, b) for a, b in self.pairs]
+        self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
+
+    def _equation(self, a: int, b: int) -> str:
+        axes = string.ascii_lowercase[: len(self.features)]
+        out_a, out_b = axes[a].upper(), axes[b].upper()
+        result = axes.replace(axes[a], out_a).replace(axes[b], out_b)
+        return f"z{axes},{out_a}{out_b}{axes[a]}{axes[b]}->z{result}"
+
+    def chain(self, rows: torch.Tensor, tensors: list[torch.Tensor]) -> torch.Tensor:
+        """Rows (N, d_in) -> (N, d_out): pad to prod(features), contract each pair in turn, crop or pad."""
+        total = math.prod(self.features)
+        state = F.pad(rows, (0, total - rows.shape[-1])).reshape(-1, *self.features)
+        for equation, tensor in zip(self.equations, tensors):
+            state = torch.einsum(equation, state, tensor)
+        state = state.reshape(-1, total)
+        if self.out_features <= total:
+            return state[:, : self.out_features]
+        return F.pad(state, (0, self.out_features - total))
+
+    def update(self, rows: torch.Tensor) -> torch.Tensor:
+        trained = self.chain(rows, list(self.tensors))
+        if self.init_mode == "zero_last":
+            return trained
+        frozen = [getattr(self, f"frozen_{index}") for index in range(len(self.tensors))]
+        return trained - self.chain(rows, frozen)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = self.dropout(x.to(torch.float32)).reshape(-1, x.shape[-1])
+        return self.update(rows).reshape(*x.shape[:-1], self.out_features)
+
+    def delta_weight(self) -> torch.Tensor:
+        """The update as a (d_out, d_in) matrix: the chain applied to the identity."""
+        eye = torch.eye(self.in_features, dtype=torch.float32, device=self.tensors[0].device)
+        return self.update(eye).T
+
+
+class QuanTALinear(AdapterLinear):
+    adapter_layer_names = ("quanta_tensors",)
+
+    def make_adapter(self, config) -> nn.Module:
+        if config.total_features < self.in_features:
+            raise ValueError(
+                f"per_dim_features {config.per_dim_features} cover {config.total_features} features, "
+                f"fewer than the layer's {self.in_features} inputs"
+            )
+        return TensorAdapter(self.in_features, self.out_features, config)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from torch import nn
+
+from qllm.adapters.layer import AdapterLinear
+from qllm.adapters.vqc.layer import CircuitAdapter
+
+
+class TQLinear(AdapterLinear):
+    adapter_layer_names = ("tq_circuit",)
+
+    def make_adapter(self, config) -> nn.Module:
+        from qllm.adapters.circuit.torchquantum_simulator import TorchquantumSimulator
+
+        return CircuitAdapter(self.in_features, self.out_features, config, TorchquantumSimulator())

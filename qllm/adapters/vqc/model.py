@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from qllm.adapters.tuner import AdapterTuner
+from qllm.adapters.vqc.layer import VQCLinear
+
+
+class VQCModel(AdapterTuner):
+    """Wraps a model's target Linears with pyvqnet-simulated circuit adapters."""
+
+    prefix = "vqc_"
+    tuner_layer_cls = VQCLinear

@@ -1,0 +1,262 @@
+"""vqc / tq / quanTA: registered with peft, exact at the start, cross-checked, saved and loaded.
+
+Tolerances: float32 / complex64 arithmetic, so 1e-5 (relative to the magnitude for
+gradients, which sum many terms) between formulations that differ only in the order of
+operations; 1e-6 where nothing should differ at all (the identity at the start).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import qllm  # noqa: F401 - registers the methods with peft
+from qllm.adapters.circuit.ansatz import fast_expvals, init_circuit_weights, reference_expvals
+from qllm.adapters.circuit.pyvqnet_simulator import PyvqnetSimulator
+from qllm.adapters.circuit.torchquantum_simulator import TorchquantumSimulator
+from qllm.errors import ArgumentError
+from qllm.model.loader import TINY_MODEL_DIR, load_model
+
+ROOT = TINY_MODEL_DIR.parents[1]
+SIMULATORS = {"pyvqnet": PyvqnetSimulator(), "torchquantum": TorchquantumSimulator()}
+METHOD_ARGS = {
+    "vqc": {"finetuning_type": "vqc"},
+    "tq": {"finetuning_type": "tq"},
+    "quanTA": {"finetuning_type": "quanTA", "per_dim_features": "8,4,2,2"},
+    "quanTA zero_last": {"finetuning_type": "quanTA", "per_dim_features": "8,4,2,2", "quanta_init": "zero_last"},
+}
+IDS = torch.tensor([[1, 318, 201, 37, 334, 326, 86, 223, 25, 693, 2, 1, 317, 201]])
+
+
+def peft_model(method: str, **overrides):
+    from peft import get_peft_model
+
+    from qllm.adapters.attach import build_peft_config
+    from qllm.hparams.finetuning_args import FinetuningArguments
+
+    torch.manual_seed(0)
+    return get_peft_model(load_model("qllm-tiny"), build_peft_config(FinetuningArguments(**{**METHOD_ARGS[method], **overrides})))
+
+
+def perturb(model) -> None:
+    """Random adapter weights, as after training (the zero-initialised parts included)."""
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for _, parameter in model.named_parameters():
+            if parameter.requires_grad:
+                parameter.add_(0.05 * torch.randn(parameter.shape, generator=generator))
+
+
+def circuit_case(n_qubits: int, q_depth: int, tokens: int = 12):
+    generator = torch.Generator().manual_seed(n_qubits * 10 + q_depth)
+    angles = (2 * torch.randn(tokens, n_qubits, generator=generator)).requires_grad_()
+    ry, crz = init_circuit_weights(n_qubits, q_depth, generator)
+    return angles, ry.requires_grad_(), crz.requires_grad_()
+
+
+def value_and_grads(run, simulator, angles, ry, crz):
+    out = run(simulator, angles, ry, crz)
+    weights = torch.linspace(-1, 1, out.numel()).reshape(out.shape)  # a loss that uses every output differently
+    grads = torch.autograd.grad((out * weights).sum(), [angles, ry, crz], allow_unused=True)
+    return out, [g if g is not None else torch.zeros(0) for g in grads]
+
+
+def assert_close(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-5) -> None:
+    scale = max(1.0, b.abs().max().item()) if b.numel() else 1.0
+    assert (a - b).abs().max().item() <= tol * scale if a.numel() else b.numel() == 0
+
+
+@pytest.mark.parametrize("simulator", list(SIMULATORS))
+@pytest.mark.parametrize(("n_qubits", "q_depth"), [(1, 1), (2, 1), (3, 2), (5, 1), (8, 1), (8, 2)])
+def test_fast_path_matches_gate_by_gate_simulation(simulator, n_qubits, q_depth):
+    case = circuit_case(n_qubits, q_depth)
+    fast, fast_grads = value_and_grads(fast_expvals, SIMULATORS[simulator], *case)
+    slow, slow_grads = value_and_grads(reference_expvals, SIMULATORS[simulator], *case)
+    assert_close(fast, slow)
+    for ours, reference in zip(fast_grads, slow_grads):
+        assert_close(ours, reference)
+
+
+@pytest.mark.parametrize(("n_qubits", "q_depth"), [(2, 1), (4, 2), (8, 1)])
+def test_pyvqnet_and_torchquantum_agree(n_qubits, q_depth):
+    case = circuit_case(n_qubits, q_depth)
+    for run in (reference_expvals, fast_expvals):
+        vqc, vqc_grads = value_and_grads(run, SIMULATORS["pyvqnet"], *case)
+        tq, tq_grads = value_and_grads(run, SIMULATORS["torchquantum"], *case)
+        assert_close(vqc, tq)
+        for a, b in zip(vqc_grads, tq_grads):
+            assert_close(a, b)
+
+
+def test_vqc_and_tq_layers_give_the_same_outputs_with_the_same_parameters():
+    vqc, tq = peft_model("vqc"), peft_model("tq")
+    perturb(vqc)
+    tq_state = {k.replace("vqc_circuit", "tq_circuit"): v for k, v in vqc.state_dict().items()}
+    tq.load_state_dict(tq_state)
+    with torch.no_grad():
+        assert_close(vqc(IDS).logits, tq(IDS).logits)
+
+
+@pytest.mark.parametrize("method", list(METHOD_ARGS))
+def test_each_adapter_starts_as_an_exact_identity(method):
+    base = load_model("qllm-tiny")
+    with torch.no_grad():
+        expected = base(IDS).logits
+        got = peft_model(method)(IDS).logits
+    assert (got - expected).abs().max().item() <= 1e-6
+
+
+@pytest.mark.parametrize("method", list(METHOD_ARGS))
+def test_gradients_reach_every_adapter_parameter_and_nothing_else_trains(method):
+    model = peft_model(method)
+    perturb(model)
+    model(IDS, labels=IDS).loss.backward()
+    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(model.peft_config["default"].peft_type.value.lower() in n for n in trainable)
+    for name, parameter in trainable.items():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+    assert all(not p.requires_grad for n, p in model.named_parameters() if n not in trainable)
+
+
+def test_trainable_parameter_counts_follow_the_formulas():
+    # qllm-tiny: q_proj 128 -> 128, v_proj 128 -> 64, 4 layers
+    n, depth = 8, 1
+    per_layer = sum(n * (d_in + d_out) + 2 * n * n + 4 * n * depth for d_in, d_out in ((128, 128), (128, 64)))
+    assert peft_model("vqc").get_nb_trainable_parameters()[0] == 4 * per_layer
+    pairs = [(8, 4), (8, 2), (8, 2), (4, 2), (4, 2), (2, 2)]
+    assert peft_model("quanTA").get_nb_trainable_parameters()[0] == 8 * sum((a * b) ** 2 for a, b in pairs)
+
+
+@pytest.mark.parametrize("method", list(METHOD_ARGS))
+def test_saved_adapter_reproduces_the_model_in_a_fresh_process(method, tmp_path):
+    model = peft_model(method).eval()
+    perturb(model)
+    with torch.no_grad():
+        expected = model(IDS).logits
+    model.save_pretrained(tmp_path / "adapter")
+    config = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
+    assert config["peft_type"] == {"vqc": "VQC", "tq": "TQ"}.get(method, "QUANTA")
+    assert {"n_qubits", "q_depth", "alpha"} <= set(config) or {"q_d", "per_dim_features", "init_mode"} <= set(config)
+    script = (
+        "import sys, torch, qllm\n"
+        "from peft import PeftModel\n"
+        "from transformers import AutoModelForCausalLM\n"
+        f"base = AutoModelForCausalLM.from_pretrained({str(TINY_MODEL_DIR)!r})\n"
+        f"model = PeftModel.from_pretrained(base, {str(tmp_path / 'adapter')!r}).eval()\n"
+        f"torch.save(model(torch.tensor({IDS.tolist()})).logits, {str(tmp_path / 'logits.pt')!r})\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True)
+    assert (torch.load(tmp_path / "logits.pt") - expected).abs().max().item() <= 1e-5
+
+
+def test_import_qllm_is_light_and_registers_when_peft_loads():
+    script = (
+        "import sys, qllm\n"
+        "assert 'torch' not in sys.modules, 'import qllm must not load torch'\n"
+        "from peft import PeftType\n"
+        "from peft.mapping import PEFT_TYPE_TO_CONFIG_MAPPING\n"
+        "print(sorted(t.value for t in PEFT_TYPE_TO_CONFIG_MAPPING if t.value in ('VQC', 'TQ', 'QUANTA')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "['QUANTA', 'TQ', 'VQC']"
+
+
+@pytest.mark.parametrize("method", ["quanTA", "quanTA zero_last"])
+def test_quanta_merges_and_unmerges_exactly(method):
+    model = peft_model(method).eval()
+    perturb(model)
+    layer = model.base_model.model.model.layers[0].self_attn.q_proj
+    weight = layer.base_layer.weight.detach().clone()
+    with torch.no_grad():
+        unmerged = model(IDS).logits
+        model.merge_adapter()
+        assert_close(model(IDS).logits, unmerged)
+        model.unmerge_adapter()
+        assert_close(layer.base_layer.weight, weight, 1e-6)
+        merged_plain = model.merge_and_unload()
+        assert not any("quanta" in name for name, _ in merged_plain.named_modules())
+        assert_close(merged_plain(IDS).logits, unmerged)
+
+
+@pytest.mark.parametrize("method", ["vqc", "tq"])
+def test_circuit_adapters_refuse_to_merge_with_a_reason(method):
+    model = peft_model(method)
+    with pytest.raises(ValueError, match="not a linear map"):
+        model.merge_and_unload()
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"finetuning_type": "vqc", "n_qubits": "0"}, "n_qubits"),
+        ({"finetuning_type": "tq", "n_qubits": "17"}, "n_qubits"),
+        ({"finetuning_type": "vqc", "q_depth": "0"}, "q_depth"),
+        ({"finetuning_type": "quanTA", "q_d": "3"}, "per_dim_features"),
+        ({"finetuning_type": "quanTA", "per_dim_features": "16,x"}, "per_dim_features"),
+    ],
+)
+def test_bad_method_arguments_are_named(tmp_path, override, field):
+    from qllm.hparams.parser import get_train_args
+
+    flags = ["--model_name_or_path", "qllm-tiny", "--dataset", "identity", "--output_dir", str(tmp_path)]
+    for key, value in override.items():
+        flags += [f"--{key}", value]
+    with pytest.raises(ArgumentError) as caught:
+        get_train_args(flags)
+    assert caught.value.field == field
+
+
+def test_per_dim_features_too_small_and_unknown_targets_are_named():
+    from qllm.adapters.attach import check_targets
+    from qllm.hparams.finetuning_args import FinetuningArguments
+
+    model = load_model("qllm-tiny")
+    with pytest.raises(ArgumentError, match="at least 128") as caught:
+        check_targets(model, FinetuningArguments(finetuning_type="quanTA", per_dim_features="4,4,2,2"))
+    assert caught.value.field == "per_dim_features"
+    with pytest.raises(ArgumentError, match="available: .*q_proj") as caught:
+        check_targets(model, FinetuningArguments(finetuning_type="vqc", lora_target="attn_out"))
+    assert caught.value.field == "lora_target"
+
+
+def test_adapter_of_another_base_model_or_no_adapter_is_named(tmp_path):
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from qllm.adapters.attach import load_adapters
+
+    peft_model("vqc").save_pretrained(tmp_path / "adapter")
+    other = Qwen2ForCausalLM(Qwen2Config(vocab_size=1050, hidden_size=64, intermediate_size=128, num_hidden_layers=4,
+                                         num_attention_heads=4, num_key_value_heads=2))
+    with pytest.raises(ArgumentError, match="another shape") as caught:
+        load_adapters(other, str(tmp_path / "adapter"), is_trainable=False)
+    assert caught.value.field == "adapter_name_or_path"
+    with pytest.raises(ArgumentError, match="no adapter_config.json"):
+        load_adapters(other, str(tmp_path), is_trainable=False)
+
+
+def test_quanta_chain_matches_a_brute_force_sum_over_indices():
+    """Each pair tensor acts as out[..., i, ..., j, ...] = sum_kl G[i, j, k, l] in[..., k, ..., l, ...]."""
+    import itertools
+
+    from qllm.adapters.quanta import QuanTAConfig
+    from qllm.adapters.quanta.layer import TensorAdapter
+
+    features = [2, 3, 2]
+    adapter = TensorAdapter(12, 12, QuanTAConfig(q_d=3, per_dim_features=features))
+    generator = torch.Generator().manual_seed(0)
+    tensors = [torch.randn(t.shape, generator=generator) for t in adapter.tensors]
+    x = torch.randn(3, 12, generator=generator)
+    expected = x.reshape(3, *features).clone()
+    for (a, b), tensor in zip(adapter.pairs, tensors):
+        result = torch.zeros_like(expected)
+        for index in itertools.product(*(range(f) for f in features)):
+            for k, l in itertools.product(range(features[a]), range(features[b])):
+                source = list(index)
+                source[a], source[b] = k, l
+                result[(slice(None), *index)] += tensor[index[a], index[b], k, l] * expected[(slice(None), *source)]
+        expected = result
+    assert_close(adapter.chain(x, tensors), expected.reshape(3, 12))
