@@ -16,6 +16,9 @@ USAGE = """usage: python -m qllm <command> [config.yaml] [--flag value ...]
 
 commands:
   train    fine-tune a model with lora, vqc, tq or quanTA (the seed's train.sh flags)
+  eval     score a model + adapter on mmlu / cmmlu / ceval or a dataset (eval.sh flags)
+  chat     chat with a model + adapter in the terminal (cli.sh flags)
+  export   merge a lora or quanTA adapter into a standalone model (--export_dir)
   webui    start the board (same as python app.py)
 
 `python -m qllm <command> --help` lists a command's flags."""
@@ -37,13 +40,60 @@ def _train(argv: list[str]) -> None:
     print(f"done: {summary}")
 
 
+def _eval(argv: list[str]) -> None:
+    from qllm.eval.workflow import run_eval
+
+    print(run_eval(argv)["table"])
+
+
+def _chat(argv: list[str]) -> None:
+    from qllm.chat.chat_model import ChatModel
+
+    chat_model = ChatModel(argv)
+    print(f"Chatting with {chat_model.description}. Type `clear` to forget the history, `exit` to quit; "
+          "Ctrl-C stops a reply.")
+    history: list[dict[str, str]] = []
+    while True:
+        try:
+            text = input("\nUser: ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        if text.strip() == "exit":
+            return
+        if text.strip() == "clear":
+            history = []
+            print("History cleared.")
+            continue
+        messages = history + [{"role": "user", "content": text}]
+        reply = ""
+        print("Assistant: ", end="", flush=True)
+        try:
+            for piece in chat_model.stream(messages):
+                print(piece, end="", flush=True)
+                reply += piece
+        except ArgumentError as err:
+            print(f"error: {err}")
+            continue
+        except KeyboardInterrupt:
+            print(" [stopped]", end="")
+        print()
+        history = messages + [{"role": "assistant", "content": reply}]
+
+
+def _export(argv: list[str]) -> None:
+    from qllm.model.export import run_export
+
+    print(f"done: {run_export(argv)}")
+
+
 def _webui(argv: list[str]) -> None:
     from app import main as app_main
 
     app_main(argv)
 
 
-COMMANDS = {"train": _train, "webui": _webui}
+COMMANDS = {"train": _train, "eval": _eval, "chat": _chat, "export": _export, "webui": _webui}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,10 @@ from transformers import HfArgumentParser
 
 from qllm.errors import ArgumentError
 from qllm.hparams.data_args import DataArguments
+from qllm.hparams.evaluation_args import EvaluationArguments
+from qllm.hparams.export_args import ExportArguments
 from qllm.hparams.finetuning_args import FinetuningArguments
+from qllm.hparams.generating_args import GeneratingArguments
 from qllm.hparams.model_args import ModelArguments
 from qllm.hparams.training_args import TrainingArguments
 
@@ -131,3 +134,22 @@ def get_train_args(source: Source) -> TrainArgs:
         raise ArgumentError("dataset", "is required for training; e.g. --dataset qllm_tasks")
     return model_args, data_args, training_args, finetuning_args
 
+
+
+InferArgs = tuple[ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments]
+EvalArgs = tuple[ModelArguments, DataArguments, EvaluationArguments, FinetuningArguments]
+ExportArgs = tuple[ModelArguments, DataArguments, ExportArguments, FinetuningArguments]
+
+
+def get_infer_args(source: Source) -> InferArgs:
+    """Arguments of `qllm chat` (the seed's cli.sh flags and sampling settings)."""
+    return parse((ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments), source)
+
+
+def get_eval_args(source: Source) -> EvalArgs:
+    """Arguments of `qllm eval` (the seed's eval.sh flags and the evaluator's)."""
+    return parse((ModelArguments, DataArguments, EvaluationArguments, FinetuningArguments), source)
+
+
+def get_export_args(source: Source) -> ExportArgs:
+    return parse((ModelArguments, DataArguments, ExportArguments, FinetuningArguments), source)

@@ -1,0 +1,85 @@
+"""Multiple-choice benchmark files: `<task_dir>/<task>/mapping.json` and per-subject CSVs.
+
+`<task>/{dev,val,test}/<subject>.csv` (or `<subject>_<split>.csv`), columns question, A,
+B, C, D, answer, with or without a header row — the layout LLaMA-Factory used, so real
+MMLU / CMMLU / C-Eval files dropped into `task_dir` are read as they are.  When
+`task_dir` has no folder for mmlu / cmmlu / ceval, the bundled sample stands in.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from qllm.errors import ArgumentError
+from qllm.eval.sample_benchmark import SAMPLE_DIR
+
+logger = logging.getLogger(__name__)
+
+CHOICES = ("A", "B", "C", "D")
+CATEGORIES = ("STEM", "Social Sciences", "Humanities", "Other")
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    options: tuple[str, str, str, str]
+    answer: str  # one of CHOICES
+
+
+@dataclass(frozen=True)
+class Subject:
+    key: str
+    name: str
+    category: str
+
+
+def resolve_task_dir(task: str, task_dir: str) -> Path:
+    """The folder of ``task``: under task_dir, else the bundled sample of the same name."""
+    folder = Path(task_dir) / task
+    if (folder / "mapping.json").is_file():
+        return folder
+    if (SAMPLE_DIR / task / "mapping.json").is_file():
+        logger.info("no %s files under %s: using the bundled sample benchmark (%s)", task, task_dir, SAMPLE_DIR / task)
+        return SAMPLE_DIR / task
+    present = sorted(p.name for p in Path(task_dir).iterdir() if (p / "mapping.json").is_file()) if Path(task_dir).is_dir() else []
+    raise ArgumentError(
+        "task", f"no benchmark '{task}' under {task_dir} (found: {', '.join(present) or 'none'}); "
+        "tasks are folders with mapping.json, or a dataset name from dataset_info.json"
+    )
+
+
+def read_subjects(folder: Path) -> list[Subject]:
+    path = folder / "mapping.json"
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ArgumentError("task", f"{path} is not valid JSON: line {err.lineno} column {err.colno}: {err.msg}") from None
+    return [Subject(key, value.get("name", key), value.get("category", "Other")) for key, value in mapping.items()]
+
+
+def _subject_file(folder: Path, split: str, subject: str) -> Path:
+    for candidate in (folder / split / f"{subject}.csv", folder / split / f"{subject}_{split}.csv"):
+        if candidate.is_file():
+            return candidate
+    raise ArgumentError("split", f"no {split} file for subject '{subject}' in {folder / split}")
+
+
+def read_questions(folder: Path, split: str, subject: str) -> list[Question]:
+    """All questions of one subject and split; a malformed row names its file and row."""
+    path = _subject_file(folder, split, subject)
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    numbered = list(enumerate(rows, start=1))
+    if rows and [cell.strip().lower() for cell in rows[0][-6:]] == ["question", "a", "b", "c", "d", "answer"]:
+        numbered = numbered[1:]  # the header row
+    questions = []
+    for number, row in numbered:
+        cells = row[-6:]  # C-Eval and CMMLU files have a leading id column
+        if len(row) < 6 or cells[5].strip().upper() not in CHOICES:
+            raise ArgumentError("task_dir", f"{path} row {number}: expected question,A,B,C,D,answer with answer A-D, got {row}")
+        questions.append(Question(cells[0], tuple(cells[1:5]), cells[5].strip().upper()))
+    return questions

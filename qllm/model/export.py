@@ -1,0 +1,37 @@
+"""`qllm export`: merge a linear adapter (lora, quanTA) into the base and save a standalone model."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from qllm.errors import ArgumentError
+from qllm.hparams.parser import Source, get_export_args
+from qllm.model.inference import adapter_method, load_for_inference
+
+logger = logging.getLogger(__name__)
+
+MERGEABLE = ("lora", "quanTA")
+
+
+def run_export(source: Source) -> Path:
+    model_args, data_args, export_args, finetuning_args = get_export_args(source)
+    if not model_args.adapter_name_or_path:
+        raise ArgumentError("adapter_name_or_path", "is required: export merges an adapter into the base model")
+    for path in (p.strip() for p in model_args.adapter_name_or_path.split(",") if p.strip()):
+        method = adapter_method(path)
+        if method in ("vqc", "tq"):
+            raise ArgumentError(
+                "adapter_name_or_path", f"{path} is a {method} adapter: a measured circuit is not a linear update of "
+                "the weights and cannot be merged; use it as base + adapter (python -m qllm chat / eval)"
+            )
+    target = Path(export_args.export_dir)
+    if target.exists() and any(target.iterdir()):
+        raise ArgumentError("export_dir", f"'{target}' exists and is not empty; choose a new folder")
+    loaded = load_for_inference(model_args, data_args, finetuning_args)
+    merged = loaded.model.merge_and_unload()
+    target.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(target)
+    loaded.tokenizer.save_pretrained(target)
+    logger.info("merged model saved to %s", target)
+    return target
