@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -15,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     options = parser.parse_args(argv)
 
+    os.chdir(Path(__file__).resolve().parent)  # relative paths in the board (data/, saves/) mean the project's
     from webui.interface import launch
 
     launch(host=options.host, port=options.port, share=options.share)

@@ -3,10 +3,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from qllm.adapters.circuit.ansatz import MAX_QUBITS
 from qllm.errors import ArgumentError
 
 FINETUNING_TYPES = ("lora", "vqc", "tq", "quanTA")
+MAX_QUBITS = 16  # statevectors hold 2^n amplitudes
 
 
 def parse_int_list(text: str) -> list[int]:

@@ -15,9 +15,10 @@ RUN_FILES = {
     "adapter_config.json", "adapter_model.safetensors", "README.md", "trainer_log.jsonl", "trainer_state.json",
     "all_results.json", "train_results.json", "eval_results.json", "train_args.yaml", "training_loss.png",
     "run.log", "training_args.bin", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-    "chat_template.jinja", "vocab.json", "merges.txt", "added_tokens.json", "runs",
+    "chat_template.jinja", "vocab.json", "merges.txt", "added_tokens.json", "runs", "console.log",
 }
 FINISHED_MARKER = "all_results.json"
+CONSOLE_LOG = "console.log"  # the board's capture of the training process's output
 
 
 def _is_run_file(path: Path) -> bool:

@@ -20,7 +20,7 @@ from qllm.hparams.parser import Source, TrainArgs, get_train_args
 from qllm.hparams.training_args import TrainingArguments
 from qllm.model.loader import load_model, load_tokenizer
 from qllm.train.callbacks import LogCallback
-from qllm.train.output_dir import clear_run_files, plan_output_dir
+from qllm.train.output_dir import CONSOLE_LOG, clear_run_files, plan_output_dir
 from qllm.train.plot import plot_loss
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def run_train(source: Source) -> TrainOutcome:
 
     output_dir = Path(training_args.output_dir)
     if checkpoint is None:
-        clear_run_files(output_dir, keep=(ARGS_FILE, RUN_LOG))
+        clear_run_files(output_dir, keep=(ARGS_FILE, RUN_LOG, CONSOLE_LOG))
     output_dir.mkdir(parents=True, exist_ok=True)
     handler = _attach_run_log(output_dir, resume=checkpoint is not None)
     try:
@@ -97,7 +97,7 @@ def run_train(source: Source) -> TrainOutcome:
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         trainer.save_model()
         trainer.save_state()
-        metrics = dict(result.metrics)
+        metrics = {**result.metrics, "trainable_params": model.get_nb_trainable_parameters()[0]}
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", metrics)
         if "validation" in splits:

@@ -30,7 +30,6 @@ from typing import Protocol
 
 import torch
 
-MAX_QUBITS = 16  # statevectors hold 2^n amplitudes
 # Above this the 2^n x 2^n unitary costs more than applying the gates per token.
 FAST_PATH_MAX_QUBITS = 10
 

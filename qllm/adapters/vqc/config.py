@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from peft.config import PeftConfig
 from peft.utils import PeftType
 
-from qllm.adapters.circuit.ansatz import MAX_QUBITS
+from qllm.hparams.finetuning_args import MAX_QUBITS
 
 
 

@@ -1,0 +1,254 @@
+"""The board in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+One board process serves all tests, with its saves/ in a temporary folder; the tests run
+in file order (a trained adapter is chatted with later).  Screenshots of each tab land in
+tests/screenshots/ for a reviewer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make browser)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    saves = tmp_path_factory.mktemp("saves")
+    port = free_port()
+    env = {**os.environ, "QLLM_SAVES_DIR": str(saves), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = (saves / "board.log").open("w")
+    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        raise RuntimeError((saves / "board.log").read_text())
+    yield url, saves
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as driver:
+        chromium = driver.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(board, browser):
+    url, _ = board
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    tab = context.new_page()
+    tab.goto(url)
+    tab.wait_for_selector("#start button, button#start", timeout=60_000)
+    tab.wait_for_function("() => document.querySelector('#device input, #device textarea')?.value", timeout=60_000)
+    yield tab
+    context.close()
+
+
+def fill(page, elem_id: str, value) -> None:
+    page.locator(f"#{elem_id} input, #{elem_id} textarea").first.fill(str(value))
+
+
+def choose(page, elem_id: str, value: str) -> None:
+    box = page.locator(f"#{elem_id} input").first
+    box.click()
+    box.fill(value)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def open_group(page, elem_id: str) -> None:
+    header = page.locator(f"#{elem_id} button").first
+    if page.locator(f"#{elem_id} .open, #{elem_id}[open]").count() == 0:
+        header.click()
+
+
+def status(page, elem_id: str = "train_status") -> str:
+    return page.locator(f"#{elem_id}").inner_text()
+
+
+def chart_points(page) -> int:
+    return page.evaluate(
+        "() => { const p = document.querySelector('#loss_plot .js-plotly-plot');"
+        " return p && p.data && p.data.length ? p.data[0].x.length : 0; }"
+    )
+
+
+def wait_for(predicate, timeout: float, what: str, page=None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    shown = f"; the page shows: {status(page)} {status(page, 'train_message')}" if page else ""
+    raise AssertionError(f"timed out waiting for {what}{shown}")
+
+
+def configure_tiny_run(page, method: str, name: str, samples: int, epochs: float = 1, save_steps: int = 100) -> None:
+    choose(page, "finetuning_type", method)
+    fill(page, "max_samples", samples)
+    fill(page, "num_train_epochs", epochs)
+    fill(page, "gradient_accumulation_steps", 1)
+    open_group(page, "group_eval")
+    choose(page, "evaluation_strategy", "steps")
+    fill(page, "eval_steps", 4)
+    open_group(page, "group_output")
+    fill(page, "output_name", name)
+    fill(page, "logging_steps", 1)
+    fill(page, "save_steps", save_steps)
+
+
+def test_language_switch_changes_the_labels(page):
+    assert page.locator("#start").inner_text().strip() == "Start"
+    choose(page, "lang", "中文")
+    wait_for(lambda: page.locator("#start").inner_text().strip() == "开始", 20, "Chinese labels")
+    assert "训练" in page.locator("[role=tab]").first.inner_text()
+    assert page.locator("#learning_rate").inner_text().startswith("学习率")
+    choose(page, "lang", "English")
+    wait_for(lambda: page.locator("#start").inner_text().strip() == "Start", 20, "English labels again")
+
+
+def test_bad_input_is_named_before_a_run_starts(page, board):
+    _, saves = board
+    open_group(page, "group_output")
+    fill(page, "output_name", "../escape")
+    page.click("#start")
+    wait_for(lambda: "output_name" in status(page, "train_message"), 30, "the output name error")
+    fill(page, "output_name", "ok-name")
+    fill(page, "learning_rate", "fast")
+    page.click("#start")
+    wait_for(lambda: "learning_rate" in status(page, "train_message"), 30, "the learning rate error")
+    assert not any(saves.glob("*/*/ok-name")), "nothing is written for a rejected run"
+
+
+def test_vqc_run_with_live_chart_from_the_run_log(page, board):
+    _, saves = board
+    configure_tiny_run(page, "vqc", "browser-vqc", samples=80)
+    page.click("#start")
+    wait_for(lambda: chart_points(page) >= 2, 120, "two points on the live chart")
+    wait_for(lambda: "Finished" in status(page), 180, "the run to finish")
+    page.wait_for_timeout(2500)  # one more monitor tick draws the final records
+    run = saves / "qllm-tiny" / "vqc" / "browser-vqc"
+    logged = [json.loads(line) for line in (run / "trainer_log.jsonl").read_text().splitlines()]
+    chart = page.evaluate("() => { const d = document.querySelector('#loss_plot .js-plotly-plot').data[0];"
+                          " return {x: Array.from(d.x), y: Array.from(d.y)}; }")
+    assert chart["x"] == [r["current_steps"] for r in logged if r["loss"] is not None]
+    assert chart["y"] == pytest.approx([r["loss"] for r in logged if r["loss"] is not None])
+    assert "final loss" in status(page) and (run / "adapter_model.safetensors").is_file()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "train_tab.png"), full_page=True)
+
+
+def test_reload_reattaches_and_stop_ends_the_run(page, board):
+    _, saves = board
+    configure_tiny_run(page, "lora", "browser-long", samples=2000, epochs=3, save_steps=10)
+    page.click("#start")
+    run = saves / "qllm-tiny" / "lora" / "browser-long"
+    wait_for(lambda: "Running" in status(page) and chart_points(page) >= 2, 120, "the run to log", page)
+    page.reload()
+    wait_for(lambda: "Running" in status(page) and "browser-long" in status(page), 60, "the reloaded page to re-attach", page)
+    seen = chart_points(page)
+    wait_for(lambda: chart_points(page) > seen, 60, "the chart to keep growing after the reload")
+    wait_for(lambda: (run / "checkpoint-10" / "adapter_model.safetensors").is_file(), 120, "a checkpoint")
+    pid = json.loads((saves / ".board" / "run.json").read_text())["pid"]
+    started = time.time()
+    page.click("#stop")
+    wait_for(lambda: "Stopped" in status(page), 15, "the stopped status")
+    assert time.time() - started < 12
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert (run / "checkpoint-10" / "adapter_model.safetensors").is_file(), "the last checkpoint is intact"
+
+
+def test_compare_overlays_runs_of_two_methods(page):
+    page.locator("#tab_compare button").first.click()
+    choose(page, "compare_runs", "vqc/browser-vqc")
+    choose(page, "compare_runs", "lora/browser-long")
+    page.click("#compare")
+    wait_for(lambda: page.evaluate("() => document.querySelector('#compare_plot .js-plotly-plot')?.data?.length || 0") >= 2,
+             30, "two runs on the comparison chart")
+    table = page.locator("#compare_table").inner_text()
+    assert "vqc/browser-vqc" in table and "lora/browser-long" in table and "finished" in table
+
+
+def test_a_run_that_crashes_shows_its_cause(page):
+    configure_tiny_run(page, "quanTA", "browser-bad", samples=40)
+    fill(page, "per_dim_features", "2,2,2,2")  # 16 features cannot cover qllm-tiny's 128-wide layers
+    page.click("#start")
+    wait_for(lambda: "Failed" in status(page), 120, "the failed status")
+    assert "per_dim_features" in status(page), status(page)
+
+
+def test_chat_with_the_new_adapter_streams_a_reply(page):
+    choose(page, "finetuning_type", "vqc")
+    page.click("#refresh_adapters")
+    wait_for(lambda: page.locator("#adapter input").input_value() == "browser-vqc", 20, "the adapter picker")
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#temperature input[type=number]").fill("0")
+    page.click("#load_model")
+    wait_for(lambda: "Loaded" in status(page, "chat_status"), 120, "the model to load")
+    assert "browser-vqc" in status(page, "chat_status")
+    page.evaluate("""() => {
+        window.replySnapshots = [];
+        const box = document.querySelector('#chatbot');
+        new MutationObserver(() => {
+            const bots = box.querySelectorAll('.bot, [data-testid=bot]');
+            if (bots.length) window.replySnapshots.push(bots[bots.length - 1].innerText);
+        }).observe(box, {subtree: true, childList: true, characterData: true});
+    }""")
+    fill(page, "message", "What color is the sky?")
+    page.click("#send")
+    wait_for(lambda: page.evaluate("() => window.replySnapshots.filter(s => s.trim()).length") > 0, 60, "a reply")
+    page.wait_for_timeout(2000)
+    snapshots = [s for s in page.evaluate("() => window.replySnapshots") if s.strip()]
+    assert len(set(snapshots)) >= 2, "the reply arrived in pieces"
+    assert len(snapshots[-1]) >= len(snapshots[0])
+    page.screenshot(path=str(SCREENSHOTS / "chat_tab.png"), full_page=True)
+
+
+def test_evaluate_tab_scores_the_adapter(page):
+    choose(page, "finetuning_type", "vqc")
+    page.get_by_role("tab", name="Evaluate").click()
+    choose(page, "eval_adapters", "browser-vqc")
+    fill(page, "n_shot", 1)
+    page.click("#start_eval")
+    wait_for(lambda: "Finished" in status(page, "eval_status"), 180, "the evaluation to finish")
+    page.wait_for_timeout(2500)
+    assert "Average" in page.locator("#eval_results").inner_text()
+    assert "browser-vqc" in page.locator("#eval_history").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "evaluate_tab.png"), full_page=True)

@@ -1,0 +1,103 @@
+"""The Evaluate tab: score adapters on a benchmark or a dataset, as subprocesses, and keep a history."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from webui.control import HISTORY_HEADERS, SAVES, eval_history, eval_task_choices, list_runs, model_folder, runs_root
+from webui.locales import LANGUAGES, text
+from webui.runner import Job, Runner, write_args
+
+RESULT_HEADERS = ["", "accuracy (%)"]
+
+
+def result_rows(folder: str) -> list[list]:
+    path = Path(folder) / "results.json"
+    if not path.is_file():
+        return []
+    result = json.loads(path.read_text(encoding="utf-8"))
+    if result.get("kind") == "exact_match":
+        return [["exact match", round(100 * result["accuracy"], 2)], ["eval loss", round(result["eval_loss"], 4)]]
+    return [[name, round(value, 2)] for name, value in result.get("categories", {}).items()]
+
+
+def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.components.Component]:
+    with gr.Row():
+        task = gr.Dropdown(eval_task_choices(), value="mmlu", elem_id="task")
+        task_dir = gr.Textbox(value="evaluation", elem_id="task_dir")
+        n_shot = gr.Number(value=5, precision=0, minimum=0, elem_id="n_shot")
+        lang = gr.Dropdown(["auto", "en", "zh"], value="auto", elem_id="eval_lang")
+        split = gr.Dropdown(["test", "val", "dev"], value="test", elem_id="split")
+        batch_size = gr.Number(value=4, precision=0, minimum=1, elem_id="batch_size")
+    with gr.Row():
+        adapters = gr.Dropdown(list_runs("qllm-tiny", "lora"), multiselect=True, scale=4, elem_id="eval_adapters")
+        start = gr.Button(variant="primary", scale=1, elem_id="start_eval")
+    message = gr.Markdown(elem_id="eval_message")
+    status = gr.Markdown(elem_id="eval_status")
+    log = gr.Textbox(lines=6, max_lines=6, autoscroll=True, elem_id="eval_log")
+    results = gr.Dataframe(headers=RESULT_HEADERS, interactive=False, elem_id="eval_results")
+    history = gr.Dataframe(headers=HISTORY_HEADERS, interactive=False, elem_id="eval_history")
+    timer = gr.Timer(2.0)
+
+    model, method, template, ui_lang = top["model_name_or_path"], top["finetuning_type"], top["template"], top["lang"]
+
+    def refresh_adapters(model_name, method_name):
+        return gr.update(choices=list_runs(model_name, method_name), value=[])
+
+    model.change(refresh_adapters, [model, method], [adapters], queue=False)
+    method.change(refresh_adapters, [model, method], [adapters], queue=False)
+
+    def on_start(lang_name, model_name, method_name, template_name, task_name, folder, shots, language, split_name,
+                 batch, chosen):
+        """settings + adapters -> one queued `qllm eval` per adapter (the base model when none is chosen)."""
+        code = LANGUAGES[lang_name]
+        if runner.busy():
+            return f"⚠ {text('busy', code)}"
+        if not Path(folder).is_dir() and task_name in ("mmlu", "cmmlu", "ceval") and folder != "evaluation":
+            return f"⚠ --task_dir: no folder '{folder}'"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        jobs = []
+        for adapter in chosen or [None]:
+            run = runs_root(model_name, method_name) / adapter if adapter else SAVES / model_folder(model_name) / "base" / "model"
+            save_dir = run / "eval" / f"{task_name}-{split_name}-{stamp}"
+            args = {"model_name_or_path": model_name, "template": template_name, "finetuning_type": method_name,
+                    "task": task_name, "task_dir": folder, "n_shot": int(shots), "split": split_name,
+                    "batch_size": int(batch), "save_dir": str(save_dir)}
+            if language != "auto":
+                args["lang"] = language
+            if adapter:
+                args["adapter_name_or_path"] = str(run)
+            jobs.append(Job("eval", str(write_args(save_dir / "eval_args.yaml", args)), str(save_dir)))
+        runner.start(jobs)
+        return ""
+
+    start.click(on_start, [ui_lang, model, method, template, task, task_dir, n_shot, lang, split, batch_size, adapters],
+                [message])
+
+    def monitor(lang_name, model_name):
+        """(timer) -> status with progress, log tail, results of the latest evaluation, history of this model."""
+        code = LANGUAGES[lang_name]
+        state = runner.state()
+        rows = eval_history(model_name)
+        if state is None or state.kind != "eval":
+            return "", "", [], rows
+        tail = runner.log_tail(8)
+        percents = re.findall(r"(\d+)%\|", tail)
+        progress = f" · {percents[-1]}%" if percents and state.status == "running" else ""
+        waiting = f" · +{len(state.queue)} queued" if state.queue else ""
+        head = f"**{text(state.status, code)}**{progress}{waiting} · `{state.folder}`"
+        if state.status == "failed":
+            head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
+        latest = state.folder if state.status != "running" else (state.done[-1] if state.done else "")
+        return head, tail, result_rows(latest) if latest else [], rows
+
+    timer.tick(monitor, [ui_lang, model], [status, log, results, history], show_progress="hidden")
+    demo.load(monitor, [ui_lang, model], [status, log, results, history])
+    return {"task": task, "task_dir": task_dir, "n_shot": n_shot, "eval_lang": lang, "split": split,
+            "batch_size": batch_size, "eval_adapters": adapters, "start_eval": start, "eval_results": results,
+            "eval_history": history, "eval_status": status, "eval_log": log}

@@ -1,0 +1,32 @@
+"""The top bar shared by all tabs: language, model, method, template, adapter, device."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from qllm.data.template import TEMPLATES
+from qllm.hparams.finetuning_args import FINETUNING_TYPES
+from webui.control import MODELS, list_runs
+from webui.locales import LANGUAGES
+
+
+def create_top() -> dict[str, gr.components.Component]:
+    with gr.Row():
+        lang = gr.Dropdown(list(LANGUAGES), value="English", scale=1, elem_id="lang")
+        model = gr.Dropdown(MODELS, value=MODELS[0], allow_custom_value=True, scale=3, elem_id="model_name_or_path")
+        method = gr.Dropdown(list(FINETUNING_TYPES), value="lora", scale=1, elem_id="finetuning_type")
+        template = gr.Dropdown(list(TEMPLATES), value="qwen", scale=1, elem_id="template")
+    with gr.Row():
+        adapter = gr.Dropdown(list_runs(MODELS[0], "lora"), value=None, allow_custom_value=True, scale=3, elem_id="adapter")
+        refresh = gr.Button(scale=0, min_width=80, elem_id="refresh_adapters")
+        device = gr.Textbox(interactive=False, scale=2, elem_id="device")
+
+    def refresh_adapters(model: str, method: str):
+        """model, method -> the adapter picker's choices (runs and checkpoints under saves/<model>/<method>)."""
+        runs = list_runs(model, method)
+        return gr.update(choices=runs, value=runs[0] if runs else None)
+
+    for trigger in (model.change, method.change, refresh.click):
+        trigger(refresh_adapters, [model, method], [adapter], queue=False)
+    return {"lang": lang, "model_name_or_path": model, "finetuning_type": method, "template": template,
+            "adapter": adapter, "refresh_adapters": refresh, "device": device}

@@ -1,0 +1,230 @@
+"""The Train tab: the parameter form, run control, live monitor, and run comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qllm.errors import ArgumentError
+from qllm.train.log_file import LOG_FILE, read_log
+from qllm.train.output_dir import CONSOLE_LOG
+from webui.charts import compare_figure, loss_figure
+from webui.control import (
+    COMPARE_HEADERS, dataset_choices, dataset_preview, list_all_runs, list_configs, load_config, run_summary,
+    save_config,
+)
+from webui.locales import LANGUAGES, text
+from webui.runner import Job, Runner, write_args
+from webui.train_form import FIELD_KEYS, FIELDS, args_file, command_line, default_run_name, form_to_args
+
+GROUPS = (("data", "group_data"), ("optim", "group_optim"), ("method", "group_method"), ("eval", "group_eval"),
+          ("output", "group_output"))
+
+
+def _component(field) -> gr.components.Component:
+    common = {"elem_id": field.key, "visible": not field.methods or "lora" in field.methods, "min_width": 160}
+    if field.kind == "checkbox":
+        return gr.Checkbox(value=field.default, **common)
+    if field.kind == "dropdown":
+        return gr.Dropdown(list(field.choices), value=field.default, **common)
+    if field.kind == "multiselect":
+        return gr.Dropdown(dataset_choices(), value=field.default, multiselect=True, **common)
+    if field.kind in ("number", "int"):
+        return gr.Number(value=field.default, precision=0 if field.kind == "int" else None, **common)
+    if field.kind == "code":
+        return gr.Textbox(value=field.default, lines=2, **common)
+    value = default_run_name() if field.key == "output_name" else field.default
+    return gr.Textbox(value=value, **common)
+
+
+def _mtime(path: Path) -> float | None:
+    return path.stat().st_mtime if path.is_file() else None
+
+
+def progress_html(record: dict[str, Any] | None, lang: str) -> str:
+    if not record:
+        return ""
+    percent = record.get("percentage") or 0
+    label = (f"{text('step', lang)} {record['current_steps']}/{record['total_steps']} · {text('elapsed', lang)} "
+             f"{record['elapsed_time']} · {text('remaining', lang)} {record['remaining_time']}")
+    return (f'<div class="qllm-progress"><div style="background:#e5e7eb;border-radius:6px;height:14px">'
+            f'<div style="width:{percent}%;background:#2563eb;height:14px;border-radius:6px"></div></div>'
+            f'<div class="qllm-progress-text">{percent:.1f}% · {label}</div></div>')
+
+
+def status_markdown(runner: Runner, lang: str) -> str:
+    """The outcome in plain words: progress, final losses and path, or the cause of a failure."""
+    state = runner.state()
+    if state is None or state.kind != "train":
+        return text("idle", lang)
+    records = read_log(state.folder)
+    losses = [r["loss"] for r in records if r.get("loss") is not None]
+    evals = [r["eval_loss"] for r in records if r.get("eval_loss") is not None]
+    head = f"**{text(state.status, lang)}** · {text('output_dir', lang)} `{state.folder}`"
+    if state.status == "running":
+        return head
+    if state.status == "failed":
+        tail = runner.log_tail(12)
+        return f"{head}\n\n{text('cause', lang)}:\n```\n{tail}\n```"
+    details = []
+    if losses:
+        details.append(f"{text('final', lang)} {losses[-1]:.4f}")
+    if evals:
+        details.append(f"{text('final_eval', lang)} {evals[-1]:.4f}")
+    checkpoints = sorted(Path(state.folder).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    if state.status == "stopped" and checkpoints:
+        details.append(f"checkpoint `{checkpoints[-1].name}`")
+    return head + (" · " + " · ".join(details) if details else "")
+
+
+def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], runner: Runner) -> dict[str, gr.components.Component]:
+    elements: dict[str, gr.components.Component] = {}
+    for group, locale_key in GROUPS:
+        with gr.Accordion(open=group in ("data", "optim", "method"), elem_id=locale_key) as accordion:
+            elements[locale_key] = accordion
+            with gr.Row(equal_height=False):
+                for field in (f for f in FIELDS if f.group == group):
+                    elements[field.key] = _component(field)
+            if group == "data":
+                preview_button = gr.Button(size="sm", elem_id="preview_data")
+                preview = gr.JSON(visible=False, elem_id="data_preview")
+    form = [elements[key] for key in FIELD_KEYS]
+    with gr.Row():
+        preview_command = gr.Button(elem_id="preview_command")
+        config_name = gr.Dropdown(list_configs(), allow_custom_value=True, value=None, elem_id="config_name")
+        save_button = gr.Button(elem_id="save_config")
+        load_button = gr.Button(elem_id="load_config")
+        start = gr.Button(variant="primary", elem_id="start")
+        stop = gr.Button(variant="stop", elem_id="stop")
+    command = gr.Textbox(visible=False, buttons=["copy"], elem_id="command")
+    message = gr.Markdown(elem_id="train_message")  # feedback on the last action; the monitor never overwrites it
+    status = gr.Markdown(elem_id="train_status")
+    progress = gr.HTML(elem_id="train_progress")
+    with gr.Row():
+        log = gr.Textbox(lines=14, max_lines=14, autoscroll=True, scale=2, elem_id="log")
+        plot = gr.Plot(scale=3, elem_id="loss_plot")
+    timer = gr.Timer(2.0)
+
+    model, method, template, lang = top["model_name_or_path"], top["finetuning_type"], top["template"], top["lang"]
+
+    def show_method_fields(chosen: str):
+        """method -> visibility of each method-specific field."""
+        return [gr.update(visible=not f.methods or chosen in f.methods) for f in FIELDS]
+
+    method.change(show_method_fields, [method], form, queue=False)
+
+    def checked_args(lang_name, model_name, method_name, template_name, *values):
+        return form_to_args(dict(zip(FIELD_KEYS, values)), model_name, method_name, template_name)
+
+    def on_preview_command(lang_name, model_name, method_name, template_name, *values):
+        """form -> the exact `python -m qllm train` line, or the first problem with the form."""
+        try:
+            return gr.update(value=command_line(checked_args(lang_name, model_name, method_name, template_name, *values)),
+                             visible=True), ""
+        except ArgumentError as err:
+            return gr.update(visible=False), f"⚠ {text('invalid', LANGUAGES[lang_name])}: {err}"
+
+    inputs = [lang, model, method, template, *form]
+    preview_command.click(on_preview_command, inputs, [command, message])
+
+    def on_start(lang_name, model_name, method_name, template_name, *values):
+        """form -> a started run (its arguments written to output_dir/train_args.yaml), or why not."""
+        code = LANGUAGES[lang_name]
+        if runner.busy():
+            return f"⚠ {text('busy', code)}", gr.update()
+        try:
+            args = checked_args(lang_name, model_name, method_name, template_name, *values)
+        except ArgumentError as err:
+            return f"⚠ {text('invalid', code)}: {err}", gr.update()
+        path = write_args(args_file(args), args)
+        runner.start([Job("train", str(path), args["output_dir"])])
+        return "", status_markdown(runner, code)
+
+    start.click(on_start, inputs, [message, status])
+
+    def on_stop(lang_name):
+        runner.stop()
+        return status_markdown(runner, LANGUAGES[lang_name])
+
+    stop.click(on_stop, [lang], [status])
+
+    seen = gr.State(None)  # what this page last drew, so an idle tick sends nothing to the browser
+
+    def monitor(lang_name, last_drawn):
+        """(timer, page load) -> status, progress bar, log tail, loss chart of the current or last training run."""
+        code = LANGUAGES[lang_name]
+        state = runner.state()
+        if state is None or state.kind != "train":
+            return text("idle", code), "", "", None, None
+        drawn = [lang_name, state.folder, state.status, *(_mtime(Path(state.folder) / name) for name in (LOG_FILE, CONSOLE_LOG))]
+        if drawn == last_drawn:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
+        records = read_log(state.folder)
+        latest = dict(records[-1]) if records else None
+        if latest and state.status == "finished":
+            latest.update(current_steps=latest["total_steps"], percentage=100.0, remaining_time="0:00:00")
+        return (status_markdown(runner, code), progress_html(latest, code), runner.log_tail(),
+                loss_figure(state.folder), drawn)
+
+    timer.tick(monitor, [lang, seen], [status, progress, log, plot, seen], show_progress="hidden")
+
+    def on_preview_data(names):
+        """selected datasets -> their first rows."""
+        return gr.update(value=dataset_preview(names or []), visible=True)
+
+    preview_button.click(on_preview_data, [elements["dataset"]], [preview])
+
+    def on_save_config(lang_name, name, model_name, method_name, template_name, *values):
+        code = LANGUAGES[lang_name]
+        settings = {"model_name_or_path": model_name, "finetuning_type": method_name, "template": template_name,
+                    **dict(zip(FIELD_KEYS, values))}
+        try:
+            path = save_config(name, settings)
+        except ArgumentError as err:
+            return gr.update(), f"⚠ {err}"
+        return gr.update(choices=list_configs(), value=name), f"{text('saved_config', code)} `{path}`"
+
+    save_button.click(on_save_config, [lang, config_name, model, method, template, *form], [config_name, message])
+
+    def on_load_config(lang_name, name):
+        """a saved configuration -> the top bar and form values."""
+        try:
+            settings = load_config(name)
+        except ArgumentError as err:
+            return [gr.update()] * (3 + len(form)) + [f"⚠ {err}"]
+        top_values = [settings.get(k, gr.update()) for k in ("model_name_or_path", "finetuning_type", "template")]
+        return top_values + [settings.get(k, gr.update()) for k in FIELD_KEYS] + [text("loaded_config", LANGUAGES[lang_name])]
+
+    load_button.click(on_load_config, [lang, config_name], [model, method, template, *form, message])
+
+    with gr.Accordion(open=False, elem_id="tab_compare") as compare_box:
+        with gr.Row():
+            compare_runs = gr.Dropdown([], multiselect=True, scale=4, elem_id="compare_runs")
+            compare_button = gr.Button(scale=1, elem_id="compare")
+        compare_plot = gr.Plot(elem_id="compare_plot")
+        compare_table = gr.Dataframe(headers=COMPARE_HEADERS, interactive=False, elem_id="compare_table")
+
+    def refresh_compare_choices(model_name):
+        return gr.update(choices=list(list_all_runs(model_name)))
+
+    compare_box.expand(refresh_compare_choices, [model], [compare_runs])
+    model.change(refresh_compare_choices, [model], [compare_runs])
+
+    def on_compare(model_name, labels):
+        """runs of any method -> one chart of their losses and a table of their numbers."""
+        runs = list_all_runs(model_name)
+        chosen = {label: runs[label] for label in labels or [] if label in runs}
+        rows = [run_summary(label, folder) for label, folder in chosen.items()]
+        return compare_figure(chosen), gr.update(value=rows, headers=COMPARE_HEADERS)
+
+    compare_button.click(on_compare, [model, compare_runs], [compare_plot, compare_table])
+
+    elements.update(preview_data=preview_button, preview_command=preview_command, config_name=config_name,
+                    save_config=save_button, load_config=load_button, start=start, stop=stop, command=command,
+                    train_status=status, train_message=message, log=log, loss_plot=plot, tab_compare=compare_box,
+                    compare_runs=compare_runs, compare=compare_button, compare_plot=compare_plot,
+                    compare_table=compare_table, timer=timer)
+    demo.load(monitor, [lang, seen], [status, progress, log, plot, seen])  # a reloaded page re-attaches to a live run
+    return elements

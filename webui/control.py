@@ -1,0 +1,160 @@
+"""Small stateless helpers behind the board's callbacks: folders, runs, datasets, configs.
+
+Everything here reads files; nothing imports torch at module import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qllm.data.registry import DatasetAttr, load_registry
+from qllm.errors import ArgumentError
+from qllm.train.log_file import read_log
+from qllm.train.output_dir import FINISHED_MARKER
+
+ROOT = Path(__file__).resolve().parents[1]
+SAVES = Path(os.environ.get("QLLM_SAVES_DIR", ROOT / "saves"))  # the tests point it elsewhere
+CONFIGS = SAVES / "configs"
+DATA_DIR = ROOT / "data"
+MODELS = ["qllm-tiny", "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-7B"]
+BENCHMARKS = ["mmlu", "cmmlu", "ceval"]
+SAFE_NAME = re.compile(r"^[\w.\-]+$")
+
+
+def model_folder(model: str) -> str:
+    """The name runs of a model are filed under: `Qwen/Qwen2.5-0.5B` -> `Qwen2.5-0.5B`."""
+    return Path(model.rstrip("/")).name or "model"
+
+
+def runs_root(model: str, method: str) -> Path:
+    return SAVES / model_folder(model) / method
+
+
+def list_runs(model: str, method: str) -> list[str]:
+    """Runs (and their intermediate checkpoints) that hold a saved adapter, newest first."""
+    root = runs_root(model, method)
+    if not root.is_dir():
+        return []
+    names = []
+    for run in sorted(root.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+        if (run / "adapter_config.json").is_file():
+            names.append(run.name)
+        names += [f"{run.name}/{c.name}" for c in sorted(run.glob("checkpoint-*")) if (c / "adapter_config.json").is_file()]
+    return names
+
+
+def list_all_runs(model: str) -> dict[str, Path]:
+    """`method/run` -> folder, for every run of any method that logged progress."""
+    root = SAVES / model_folder(model)
+    found = {}
+    for log in sorted(root.glob("*/*/trainer_log.jsonl")):
+        found[f"{log.parent.parent.name}/{log.parent.name}"] = log.parent
+    return found
+
+
+def run_summary(label: str, folder: Path) -> list[Any]:
+    """One row of the comparison table."""
+    records = read_log(folder)
+    results = json.loads((folder / FINISHED_MARKER).read_text()) if (folder / FINISHED_MARKER).is_file() else {}
+    losses = [r["loss"] for r in records if r.get("loss") is not None]
+    evals = [r["eval_loss"] for r in records if r.get("eval_loss") is not None]
+    speeds = [r["tokens_per_second"] for r in records if r.get("tokens_per_second")]
+    method = label.split("/")[0]
+    return [
+        label, method, results.get("trainable_params", ""),
+        round(losses[-1], 4) if losses else "", round(evals[-1], 4) if evals else "",
+        round(speeds[-1], 1) if speeds else "", round(results["train_runtime"], 1) if "train_runtime" in results else "",
+        "finished" if results else "unfinished",
+    ]
+
+
+COMPARE_HEADERS = ["run", "method", "trainable params", "final loss", "final eval loss", "tokens/s", "wall time (s)", "state"]
+
+
+def dataset_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
+    try:
+        return sorted(load_registry(dataset_dir))
+    except ArgumentError:
+        return []
+
+
+def eval_task_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
+    """The benchmarks, then every dataset whose files have a test split."""
+    datasets = []
+    for name, entry in (load_registry(dataset_dir) if dataset_choices(dataset_dir) else {}).items():
+        source = Path(dataset_dir) / entry.get("file_name", "")
+        if "file_name" in entry and source.is_dir() and any(source.glob("test.*")):
+            datasets.append(name)
+    return BENCHMARKS + sorted(datasets)
+
+
+def dataset_preview(names: list[str], dataset_dir: str = str(DATA_DIR), rows: int = 3) -> dict[str, Any]:
+    """The first rows of each selected dataset, as stored (hub datasets are described, not fetched)."""
+    preview: dict[str, Any] = {}
+    registry = load_registry(dataset_dir) if names else {}
+    for name in names:
+        attr = DatasetAttr.from_entry(name, registry[name])
+        if attr.load_from == "hf_hub":
+            preview[name] = f"Hugging Face Hub dataset {attr.source} (loaded when training starts; needs network)"
+            continue
+        path = Path(dataset_dir) / attr.source
+        file = path / "train.json" if path.is_dir() else path
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+            preview[name] = data[:rows] if isinstance(data, list) else data
+        except (OSError, json.JSONDecodeError) as err:
+            preview[name] = f"cannot preview {file}: {err}"
+    return preview
+
+
+def list_configs() -> list[str]:
+    return sorted(p.stem for p in CONFIGS.glob("*.yaml"))
+
+
+def save_config(name: str, values: dict[str, Any]) -> Path:
+    if not name or not SAFE_NAME.match(name):
+        raise ArgumentError("config_name", f"'{name}' is not a plain file name (letters, digits, . _ -)")
+    CONFIGS.mkdir(parents=True, exist_ok=True)
+    path = CONFIGS / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(values, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def load_config(name: str) -> dict[str, Any]:
+    path = CONFIGS / f"{name}.yaml"
+    if not path.is_file():
+        raise ArgumentError("config_name", f"no saved configuration '{name}'")
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def eval_history(model: str) -> list[list[Any]]:
+    """Every saved evaluation of this model's runs: adapter, task, split, n_shot, categories."""
+    rows = []
+    for path in sorted((SAVES / model_folder(model)).glob("*/*/eval/*/results.json"), key=lambda p: p.stat().st_mtime):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        adapter = f"{path.parents[3].name}/{path.parents[2].name}"
+        if result.get("kind") == "exact_match":
+            scores = f"exact match {100 * result['accuracy']:.1f}%, eval loss {result['eval_loss']:.3f}"
+        else:
+            scores = ", ".join(f"{k} {v:.1f}" for k, v in result.get("categories", {}).items())
+        rows.append([adapter, result["task"], result["split"], result.get("n_shot", ""), scores])
+    return rows
+
+
+HISTORY_HEADERS = ["adapter", "task", "split", "n_shot", "accuracy (%)"]
+
+
+def device_info() -> str:
+    """The device a run will use (imports torch on first call, not at import time)."""
+    import torch
+
+    if torch.cuda.is_available():
+        free, total = torch.cuda.mem_get_info()
+        return f"GPU: {torch.cuda.get_device_name()} ({free / 2**30:.1f} of {total / 2**30:.1f} GiB free)"
+    return f"CPU ({torch.get_num_threads()} threads)"

@@ -1,0 +1,182 @@
+"""The Runner: owns the one training or evaluation process the board runs at a time.
+
+A run is `sys.executable -m qllm <train|eval> <args.yaml>` in its own process group,
+its output going to a file (never an unread pipe, so it cannot stall).  What the board
+knows about the run lives in a small state file, so a refreshed page — or a restarted
+board — finds the live run again, and the run goes on with no browser open.  Progress
+is read from the files the run writes (`trainer_log.jsonl`, `console.log`), never from
+the process.  Several evaluations queue up and run one after another.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from qllm.train.output_dir import CONSOLE_LOG
+from webui.control import ROOT, SAVES
+
+STATE_FILE = SAVES / ".board" / "run.json"
+STOP_GRACE_SECONDS = 8
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # tqdm's cursor moves
+
+
+@dataclass
+class Job:
+    kind: str  # "train" or "eval"
+    args_file: str
+    folder: str  # output_dir of a training run, save_dir of an evaluation
+
+
+@dataclass
+class RunState:
+    kind: str
+    folder: str  # where the current job writes
+    pid: int | None = None
+    status: str = "running"  # running, finished, failed, stopped
+    started: float = field(default_factory=time.time)
+    ended: float | None = None
+    return_code: int | None = None
+    queue: list[dict] = field(default_factory=list)  # jobs still to start (evaluations)
+    done: list[str] = field(default_factory=list)  # folders of finished jobs of this batch
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.folder) / CONSOLE_LOG
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a finished child we started is a zombie until reaped
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+        return finished == 0
+    except ChildProcessError:
+        return True  # not our child (a board restarted meanwhile): still alive
+
+
+def write_args(path: Path, args: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(args, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+class Runner:
+    def __init__(self, state_file: Path = STATE_FILE) -> None:
+        self.state_file = state_file
+        self._processes: dict[int, subprocess.Popen] = {}
+
+    # -- state --------------------------------------------------------------------------
+    def state(self) -> RunState | None:
+        """The current (or last) run, its status brought up to date; starts queued jobs."""
+        if not self.state_file.is_file():
+            return None
+        state = RunState(**json.loads(self.state_file.read_text()))
+        if state.status == "running" and not self._is_running(state.pid):
+            code = self._return_code(state.pid)
+            if code == 0 and state.queue:
+                state.done.append(state.folder)
+                self._start(state, Job(**state.queue.pop(0)))
+            else:
+                state.status = "finished" if code == 0 else "failed"
+                state.return_code, state.ended = code, time.time()
+                if code == 0:
+                    state.done.append(state.folder)
+            self._save(state)
+        return state
+
+    def _save(self, state: RunState) -> None:
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(state)))
+        temporary.replace(self.state_file)
+
+    def _is_running(self, pid: int | None) -> bool:
+        process = self._processes.get(pid or -1)
+        return process.poll() is None if process else _alive(pid)
+
+    def _return_code(self, pid: int | None) -> int | None:
+        process = self._processes.pop(pid or -1, None)
+        if process is not None:
+            return process.wait()
+        return 0 if self._finished_marker_present() else 1
+
+    def _finished_marker_present(self) -> bool:
+        """For a run started by an earlier board: did it write its results?"""
+        state = RunState(**json.loads(self.state_file.read_text()))
+        folder = Path(state.folder)
+        return (folder / "all_results.json").is_file() or (folder / "results.json").is_file()
+
+    def busy(self) -> bool:
+        state = self.state()
+        return state is not None and state.status == "running"
+
+    # -- control ------------------------------------------------------------------------
+    def start(self, jobs: list[Job]) -> RunState:
+        """Start the first job (queue the rest); refused while another run is going on."""
+        if self.busy():
+            raise RuntimeError("a run is already in progress; stop it or wait until it ends")
+        state = RunState(kind=jobs[0].kind, folder=jobs[0].folder, queue=[asdict(job) for job in jobs[1:]])
+        self._start(state, jobs[0])
+        self._save(state)
+        return state
+
+    def _start(self, state: RunState, job: Job) -> None:
+        folder = Path(job.folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        log = (folder / CONSOLE_LOG).open("w", encoding="utf-8")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qllm", job.kind, job.args_file],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, env=env,
+        )
+        log.close()  # the child holds its own copy of the file
+        self._processes[process.pid] = process
+        state.kind, state.folder, state.pid = job.kind, str(folder), process.pid
+        state.status, state.started = "running", time.time()
+
+    def stop(self) -> RunState | None:
+        """End the whole process tree (SIGTERM, then SIGKILL after a grace period); queued jobs are dropped."""
+        state = self.state()
+        if state is None or state.status != "running":
+            return state
+        try:
+            os.killpg(state.pid, signal.SIGTERM)
+            deadline = time.time() + STOP_GRACE_SECONDS
+            while time.time() < deadline and self._is_running(state.pid):
+                time.sleep(0.2)
+            if self._is_running(state.pid):
+                os.killpg(state.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process = self._processes.pop(state.pid, None)
+        if process is not None:
+            process.wait(timeout=5)
+        state.status, state.ended, state.queue = "stopped", time.time(), []
+        self._save(state)
+        return state
+
+    def log_tail(self, lines: int = 30) -> str:
+        state = self.state()
+        if state is None or not state.log_path.is_file():
+            return ""
+        text = ANSI_ESCAPE.sub("", state.log_path.read_text(encoding="utf-8", errors="replace"))
+        # tqdm redraws with carriage returns: keep the last drawing of each line
+        cleaned = [line.split("\r")[-1] for line in text.splitlines()]
+        return "\n".join(cleaned[-lines:])

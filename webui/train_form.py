@@ -1,0 +1,145 @@
+"""The Train form: one table of fields (components are built from it), and form -> `qllm train` arguments.
+
+Fields follow the seed's PEFT parameter table.  `form_to_args` checks what only the
+board knows (run name, numbers typed as text, the extra JSON) and then runs the very
+parser the CLI uses, so the board and `python -m qllm train` reject the same input
+with the same one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qllm.errors import ArgumentError
+from qllm.model.loader import resolve_model_path
+from qllm.train.output_dir import plan_output_dir
+from webui.control import DATA_DIR, SAFE_NAME, runs_root
+
+ALL_METHODS: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str  # the qllm argument (and locale key), except the board-only output_name / extra_args
+    kind: str  # text, number, int, checkbox, dropdown, multiselect, code
+    default: Any
+    group: str  # data, optim, method, eval, output
+    choices: tuple = ()
+    methods: tuple[str, ...] = ALL_METHODS  # shown only for these methods
+
+
+FIELDS = (
+    Field("stage", "dropdown", "sft", "data", ("sft", "pt")),
+    Field("dataset", "multiselect", ["qllm_tasks"], "data"),
+    Field("dataset_dir", "text", str(DATA_DIR.relative_to(DATA_DIR.parent)), "data"),
+    Field("tokenized_path", "text", "", "data"),
+    Field("overwrite_cache", "checkbox", True, "data"),
+    Field("cutoff_len", "int", 1024, "data"),
+    Field("max_samples", "int", 1000, "data"),
+    Field("val_size", "number", 0.1, "data"),
+    Field("preprocessing_num_workers", "int", 16, "data"),
+    Field("learning_rate", "text", "2e-3", "optim"),
+    Field("num_train_epochs", "number", 1.0, "optim"),
+    Field("per_device_train_batch_size", "int", 4, "optim"),
+    Field("gradient_accumulation_steps", "int", 2, "optim"),
+    Field("lr_scheduler_type", "dropdown", "cosine", "optim", ("cosine", "linear", "constant", "constant_with_warmup")),
+    Field("warmup_steps", "int", 20, "optim"),
+    Field("lora_target", "text", "q_proj,v_proj", "optim"),
+    Field("fp16", "checkbox", False, "optim"),
+    Field("lora_rank", "int", 8, "method", methods=("lora",)),
+    Field("lora_alpha", "number", 0, "method", methods=("lora", "vqc", "tq")),
+    Field("lora_dropout", "number", 0.0, "method"),
+    Field("n_qubits", "int", 8, "method", methods=("vqc", "tq")),
+    Field("q_depth", "int", 1, "method", methods=("vqc", "tq")),
+    Field("q_d", "int", 4, "method", methods=("quanTA",)),
+    Field("per_dim_features", "text", "16,8,4,2", "method", methods=("quanTA",)),
+    Field("quanta_init", "dropdown", "frozen_copy", "method", ("frozen_copy", "zero_last"), methods=("quanTA",)),
+    Field("evaluation_strategy", "dropdown", "steps", "eval", ("no", "steps", "epoch")),
+    Field("eval_steps", "int", 50, "eval"),
+    Field("per_device_eval_batch_size", "int", 8, "eval"),
+    Field("load_best_model_at_end", "checkbox", False, "eval"),
+    Field("output_name", "text", "", "output"),
+    Field("logging_steps", "int", 5, "output"),
+    Field("save_steps", "int", 100, "output"),
+    Field("plot_loss", "checkbox", True, "output"),
+    Field("overwrite_output_dir", "checkbox", False, "output"),
+    Field("extra_args", "code", "{}", "output"),
+)
+FIELD_KEYS = [f.key for f in FIELDS]
+BOARD_ONLY = ("output_name", "extra_args")
+
+
+def default_run_name() -> str:
+    return time.strftime("run-%Y%m%d-%H%M%S")
+
+
+def _number(key: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ArgumentError(key, f"'{value}' is not a number") from None
+
+
+def form_to_args(values: dict[str, Any], model: str, method: str, template: str | None) -> dict[str, Any]:
+    """Validated `qllm train` arguments for the form's values; ArgumentError names the field."""
+    name = (values.get("output_name") or "").strip()
+    if not name or not SAFE_NAME.match(name) or ".." in name:
+        raise ArgumentError("output_name", f"'{name}' must be a plain name: letters, digits, '.', '_', '-' (no / or ..)")
+    if not values.get("dataset"):
+        raise ArgumentError("dataset", "select at least one dataset")
+    resolve_model_path(model)
+    try:
+        extra = json.loads(values.get("extra_args") or "{}")
+    except json.JSONDecodeError as err:
+        raise ArgumentError("extra_args", f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    if not isinstance(extra, dict):
+        raise ArgumentError("extra_args", 'must be a JSON object, e.g. {"seed": 1}')
+
+    args: dict[str, Any] = {"model_name_or_path": model, "finetuning_type": method, "template": template or None,
+                            "do_train": True}
+    for field in FIELDS:
+        if field.key in BOARD_ONLY or (field.methods and method not in field.methods):
+            continue
+        value = values.get(field.key, field.default)
+        if field.kind in ("number", "int"):
+            value = _number(field.key, value)
+            value = int(value) if field.kind == "int" and float(value).is_integer() else value
+        args[field.key] = value
+    args["learning_rate"] = _number("learning_rate", args["learning_rate"])
+    args["dataset"] = ",".join(values["dataset"])
+    args["tokenized_path"] = args["tokenized_path"] or None
+    args["max_samples"] = args["max_samples"] or None
+    if "lora_alpha" in args:
+        args["lora_alpha"] = args["lora_alpha"] or None
+    if args["evaluation_strategy"] == "no":
+        args.pop("eval_steps")
+        args["load_best_model_at_end"] = False
+    args["output_dir"] = str(runs_root(model, method) / name)
+    args.update(extra)
+    args = {k: v for k, v in args.items() if v is not None}
+
+    from qllm.hparams.parser import get_train_args  # loads transformers: only when a run is checked
+
+    parsed = get_train_args(dict(args))
+    plan_output_dir(args["output_dir"], parsed[2].overwrite_output_dir)
+    return args
+
+
+def command_line(args: dict[str, Any]) -> str:
+    """The `python -m qllm train` line that runs these arguments."""
+    tokens = ["python", "-m", "qllm", "train"]
+    for key, value in args.items():
+        if value is True:
+            tokens.append(f"--{key}")
+        elif value is not False:
+            tokens += [f"--{key}", str(value)]
+    return shlex.join(tokens)
+
+
+def args_file(args: dict[str, Any]) -> Path:
+    return Path(args["output_dir"]) / "train_args.yaml"
