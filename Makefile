@@ -11,11 +11,11 @@ setup: $(STAMP)
 # Re-runs only when requirements.txt changes (the stamp's name holds its checksum).
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -r requirements.txt
 	@# pyvqnet pulls nvidia-nccl-cu12, whose libnccl.so.2 overwrites the one torch needs
 	@# (`undefined symbol: ncclCommResume`): put back the nccl build torch declares.
-	$(PY) -m pip install --quiet --force-reinstall --no-deps \
+	$(PY) -m pip install -qq --force-reinstall --no-deps \
 	  "$$($(PY) -c "from importlib.metadata import requires; print(next(r.split(';')[0] for r in requires('torch') if r.startswith('nvidia-nccl')))")"
 	$(PY) -W ignore -c "import torch, torchquantum, pyvqnet, peft, gradio; print('setup ok: torch', torch.__version__)"
 	rm -f $(VENV)/.installed-* && touch $@

@@ -27,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import qllm  # noqa: E402,F401 - registers vqc/tq/quanTA with peft
 import torch  # noqa: E402
+
+import qllm  # noqa: E402,F401 - registers vqc/tq/quanTA with peft
 
 RESULTS = ROOT / "benchmarks" / "results" / "adapters.md"
 # label -> FinetuningArguments of the method
@@ -76,9 +77,9 @@ def layer_times(repeats: int) -> dict[str, float]:
             adapter = layer.adapters["default"]
             for p in adapter.B.parameters():
                 torch.nn.init.normal_(p)
-            step = lambda: (layer.base_layer(x) + adapter(x, fast=False)).sum().backward()  # noqa: E731
+            step = lambda layer=layer, adapter=adapter: (layer.base_layer(x) + adapter(x, fast=False)).sum().backward()  # noqa: E731
         else:
-            step = lambda: layer(x).sum().backward()  # noqa: E731
+            step = lambda layer=layer: layer(x).sum().backward()  # noqa: E731
         results[label] = median_ms(step, repeats if fast is None else max(3, repeats // 3))
     return results
 

@@ -77,6 +77,9 @@ def page(board, browser):
     tab.wait_for_selector("#start button, button#start", timeout=60_000)
     tab.wait_for_function("() => document.querySelector('#device input, #device textarea')?.value", timeout=60_000)
     yield tab
+    if "Running" in status(tab):  # a failed test must not leave its run blocking the next one
+        tab.click("#stop")
+        wait_for(lambda: "Running" not in status(tab), 20, "the leftover run to stop")
     context.close()
 
 
@@ -85,17 +88,30 @@ def fill(page, elem_id: str, value) -> None:
 
 
 def choose(page, elem_id: str, value: str) -> None:
+    """Pick ``value`` in a dropdown (for a multiselect: add it), checking that the pick took."""
     box = page.locator(f"#{elem_id} input").first
-    box.click()
-    box.fill(value)
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+
+    def picked() -> bool:
+        return box.input_value() == value or value in page.locator(f"#{elem_id} .token").all_inner_texts()
+
+    for _ in range(3):
+        box.click()
+        box.fill("")
+        page.keyboard.type(value)
+        page.wait_for_timeout(300)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(300)
+        page.keyboard.press("Escape")
+        if picked():
+            return
+    raise AssertionError(f"could not choose {value} in #{elem_id}")
 
 
 def open_group(page, elem_id: str) -> None:
-    header = page.locator(f"#{elem_id} button").first
-    if page.locator(f"#{elem_id} .open, #{elem_id}[open]").count() == 0:
+    header = page.locator(f"#{elem_id} button.label-wrap").first
+    if "open" not in (header.get_attribute("class") or ""):
         header.click()
+    page.wait_for_selector(f"#{elem_id} button.label-wrap.open")
 
 
 def status(page, elem_id: str = "train_status") -> str:
@@ -115,7 +131,10 @@ def wait_for(predicate, timeout: float, what: str, page=None) -> None:
         if predicate():
             return
         time.sleep(0.5)
-    shown = f"; the page shows: {status(page)} {status(page, 'train_message')}" if page else ""
+    shown = ""
+    if page:
+        command = page.locator("#command textarea").input_value() if page.locator("#command textarea").count() else ""
+        shown = f"; the page shows: {status(page)} {status(page, 'train_message')} {command}"
     raise AssertionError(f"timed out waiting for {what}{shown}")
 
 
@@ -131,6 +150,10 @@ def configure_tiny_run(page, method: str, name: str, samples: int, epochs: float
     fill(page, "output_name", name)
     fill(page, "logging_steps", 1)
     fill(page, "save_steps", save_steps)
+    page.click("#preview_command")  # the board echoes what it received: proof the form is set before Start
+    expected = (f"--finetuning_type {method} ", f"--max_samples {samples} ", f"/{name} ")
+    wait_for(lambda: all(part in page.locator("#command textarea").input_value() + " " for part in expected), 60,
+             "the form values to reach the board", page)
 
 
 def test_language_switch_changes_the_labels(page):
@@ -161,9 +184,10 @@ def test_vqc_run_with_live_chart_from_the_run_log(page, board):
     configure_tiny_run(page, "vqc", "browser-vqc", samples=80)
     page.click("#start")
     wait_for(lambda: chart_points(page) >= 2, 120, "two points on the live chart")
-    wait_for(lambda: "Finished" in status(page), 180, "the run to finish")
+    wait_for(lambda: "Finished" in status(page), 180, "the run to finish", page)
     page.wait_for_timeout(2500)  # one more monitor tick draws the final records
     run = saves / "qllm-tiny" / "vqc" / "browser-vqc"
+    assert (run / "trainer_log.jsonl").is_file(), (status(page), sorted(str(p) for p in saves.glob("*/*/*")))
     logged = [json.loads(line) for line in (run / "trainer_log.jsonl").read_text().splitlines()]
     chart = page.evaluate("() => { const d = document.querySelector('#loss_plot .js-plotly-plot').data[0];"
                           " return {x: Array.from(d.x), y: Array.from(d.y)}; }")

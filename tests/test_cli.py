@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from seed import seed_flags
 
 from qllm.cli import main
-from seed import seed_flags
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from seed import DATA_DIR
 
 from qllm.data.pipeline import load_tokenized
 from qllm.data.preprocess import IGNORE_INDEX
 from qllm.data.template import TEMPLATES, get_template
 from qllm.errors import ArgumentError
 from qllm.hparams.data_args import DataArguments
-from seed import DATA_DIR
 
 
 def tokenized(tokenizer, stage="sft", template="qwen", **kwargs):

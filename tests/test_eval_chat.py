@@ -9,15 +9,14 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from seed import DATA_DIR
 
 from qllm.cli import main
-from qllm.data.template import TEMPLATES
 from qllm.errors import ArgumentError
 from qllm.eval.choice import letter_token_ids, predict_letters
 from qllm.eval.tasks import read_questions
 from qllm.model.loader import TINY_MODEL_DIR, load_tokenizer
 from qllm.train.workflow import run_train
-from seed import DATA_DIR
 
 ROOT = TINY_MODEL_DIR.parents[1]
 

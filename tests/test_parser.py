@@ -7,10 +7,10 @@ import logging
 
 import pytest
 import yaml
+from seed import seed_flags
 
 from qllm.errors import ArgumentError
 from qllm.hparams.parser import get_train_args
-from seed import seed_flags
 
 
 def test_seed_train_flags_are_accepted_verbatim(tmp_path, caplog):

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 import torch
+from seed import DATA_DIR
 
 from qllm.train.log_file import read_log
 from qllm.train.workflow import run_train
-from seed import DATA_DIR
 
 
 def lora_args(output_dir, **overrides) -> dict:

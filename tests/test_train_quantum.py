@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from seed import DATA_DIR
 
 from qllm.train.log_file import read_log
 from qllm.train.workflow import run_train
-from seed import DATA_DIR
 
 IDS = torch.tensor([[1, 318, 201, 37, 334, 326, 86, 223, 25, 693, 2, 1, 317, 201]])
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from qllm.errors import ArgumentError
-from webui.train_form import FIELDS, command_line, form_to_args
 from webui.runner import Job, Runner
+from webui.train_form import FIELDS, command_line, form_to_args
 
 
 def form(**overrides):

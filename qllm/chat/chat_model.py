@@ -12,7 +12,6 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
 from qllm.errors import ArgumentError
-from qllm.hparams.generating_args import GeneratingArguments
 from qllm.hparams.parser import Source, get_infer_args
 from qllm.model.inference import load_for_inference
 

@@ -57,7 +57,7 @@ class FinetuningArguments:
             )
         self.finetuning_type = by_lower[self.finetuning_type.lower()]
         try:
-            self.per_dim_features_list
+            parse_int_list(self.per_dim_features)
         except ValueError:
             raise ArgumentError(
                 "per_dim_features", f"'{self.per_dim_features}' is not a comma-separated list of integers, e.g. 16,8,4,2"

@@ -3,8 +3,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from transformers import IntervalStrategy
+from transformers import TrainingArguments as HfTrainingArguments
+
 from qllm.errors import ArgumentError
-from transformers import IntervalStrategy, TrainingArguments as HfTrainingArguments
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,13 @@ from qllm.train.log_file import LOG_FILE, read_log
 from qllm.train.output_dir import CONSOLE_LOG
 from webui.charts import compare_figure, loss_figure
 from webui.control import (
-    COMPARE_HEADERS, dataset_choices, dataset_preview, list_all_runs, list_configs, load_config, run_summary,
+    COMPARE_HEADERS,
+    dataset_choices,
+    dataset_preview,
+    list_all_runs,
+    list_configs,
+    load_config,
+    run_summary,
     save_config,
 )
 from webui.locales import LANGUAGES, text

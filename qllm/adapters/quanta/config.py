@@ -3,14 +3,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 
-from peft.config import PeftConfig
 from peft.utils import PeftType
+
+from qllm.adapters.config import TargetedConfig
 
 INIT_MODES = ("frozen_copy", "zero_last")
 
 
 @dataclass
-class QuanTAConfig(PeftConfig):
+class QuanTAConfig(TargetedConfig):
     """Quantum-informed Tensor Adaptation (arXiv 2406.00132).
 
     The input is zero-padded to prod(per_dim_features) and viewed as q_d axes; one
@@ -21,11 +22,6 @@ class QuanTAConfig(PeftConfig):
     a third cheaper).
     """
 
-    target_modules: list[str] | str | None = field(default=None, metadata={"help": "Linear layers to adapt."})
-    exclude_modules: list[str] | str | None = field(default=None, metadata={"help": "Layers never to adapt."})
-    layers_to_transform: list[int] | int | None = field(default=None, metadata={"help": "Only these layer indices."})
-    layers_pattern: list[str] | str | None = field(default=None, metadata={"help": "Name of the layer list."})
-    modules_to_save: list[str] | None = field(default=None, metadata={"help": "Extra modules trained and saved."})
     q_d: int = field(default=4, metadata={"help": "Number of tensor axes."})
     per_dim_features: list[int] = field(default_factory=lambda: [16, 8, 4, 2], metadata={"help": "Size of each axis."})
     dropout: float = field(default=0.0, metadata={"help": "Dropout on the adapter's input."})
@@ -43,8 +39,6 @@ class QuanTAConfig(PeftConfig):
             raise ValueError(f"per_dim_features must be positive, got {self.per_dim_features}")
         if self.init_mode not in INIT_MODES:
             raise ValueError(f"init_mode must be one of {', '.join(INIT_MODES)}, got {self.init_mode}")
-        if isinstance(self.target_modules, list):
-            self.target_modules = set(self.target_modules)
 
     @property
     def total_features(self) -> int:

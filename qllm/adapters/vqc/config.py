@@ -2,25 +2,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peft.config import PeftConfig
 from peft.utils import PeftType
 
+from qllm.adapters.config import TargetedConfig
 from qllm.hparams.finetuning_args import MAX_QUBITS
 
 
-
 @dataclass
-class VQCConfig(PeftConfig):
+class VQCConfig(TargetedConfig):
     """A measured variational circuit as an additive update of each target Linear (pyvqnet).
 
     y = W x + (alpha / n) * B(Q q + C h),  h = A dropout(x),  q = <Z>(Circuit(h)).
     """
 
-    target_modules: list[str] | str | None = field(default=None, metadata={"help": "Linear layers to adapt."})
-    exclude_modules: list[str] | str | None = field(default=None, metadata={"help": "Layers never to adapt."})
-    layers_to_transform: list[int] | int | None = field(default=None, metadata={"help": "Only these layer indices."})
-    layers_pattern: list[str] | str | None = field(default=None, metadata={"help": "Name of the layer list."})
-    modules_to_save: list[str] | None = field(default=None, metadata={"help": "Extra modules trained and saved."})
     n_qubits: int = field(default=8, metadata={"help": "Qubits of the circuit (1-16)."})
     q_depth: int = field(default=1, metadata={"help": "Circuit layers; each re-uploads the data."})
     alpha: float = field(default=16.0, metadata={"help": "The update is scaled by alpha / n_qubits."})
@@ -33,5 +27,3 @@ class VQCConfig(PeftConfig):
             raise ValueError(f"n_qubits must be between 1 and {MAX_QUBITS}, got {self.n_qubits}")
         if self.q_depth < 1:
             raise ValueError(f"q_depth must be at least 1, got {self.q_depth}")
-        if isinstance(self.target_modules, list):
-            self.target_modules = set(self.target_modules)
