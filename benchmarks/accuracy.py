@@ -31,12 +31,14 @@ def train(method: str) -> float:
     return time.time() - start
 
 
-def score(adapter: str | None) -> list[str]:
+def score(method: str | None) -> list[str]:
+    """The scores of the base model (method None) or of the adapter examples/train*.sh saved for ``method``."""
     from qllm.eval.workflow import run_eval
 
     common = {"model_name_or_path": "qllm-tiny", "template": "qwen", "batch_size": 16}
-    if adapter:
-        common["adapter_name_or_path"] = adapter
+    if method:
+        common["finetuning_type"] = method
+        common["adapter_name_or_path"] = str(ROOT / "saves" / "qllm-tiny" / method / "qllm_tasks")
     tasks = run_eval({**common, "task": "qllm_tasks", "dataset_dir": str(ROOT / "data")})
     cells = [f"{100 * tasks['accuracy']:.1f}", f"{tasks['eval_loss']:.3f}"]
     for benchmark in ("mmlu", "cmmlu", "ceval"):
@@ -52,7 +54,7 @@ def main() -> None:
     rows = [["base model", "", *score(None)]]
     for method in SCRIPTS:
         seconds = "" if options.no_train else f"{train(method):.0f}"
-        rows.append([method, seconds, *score(str(ROOT / "saves" / "qllm-tiny" / method / "qllm_tasks"))])
+        rows.append([method, seconds, *score(method)])
     lines = [
         "# Accuracy of qllm-tiny, base and fine-tuned",
         "",

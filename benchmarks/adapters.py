@@ -3,7 +3,8 @@
     python benchmarks/adapters.py            # writes benchmarks/results/adapters.md
     python benchmarks/adapters.py --quick    # fewer repeats, for a smoke run
 
-1. One adapted layer, d_in = d_out = 896, 1024 tokens, forward + backward.
+1. One adapted layer, d_in = d_out = 896, 1024 tokens, forward + backward; the methods
+   take turns over three rounds (median of the rounds' medians).
 2. One training step (forward + backward + AdamW) of a Qwen2.5-0.5B-shaped model cut to
    4 layers (random weights), 512 tokens, adapters on q_proj,v_proj; each method runs in
    its own process so that its peak memory is its own, and the methods take turns over
@@ -60,28 +61,30 @@ def median_ms(step, repeats: int, warmup: int = 2) -> float:
     return statistics.median(times) * 1000
 
 
-def layer_times(repeats: int) -> dict[str, float]:
-    """fwd+bwd of one adapted 896x896 layer on 1024 tokens, per method."""
+def layer_times(repeats: int, rounds: int) -> dict[str, float]:
+    """fwd+bwd of one adapted 896x896 layer on 1024 tokens, per method; methods take turns each round."""
     from peft import get_peft_model
 
     torch.manual_seed(0)
     x = torch.randn(1024, 896, requires_grad=True)
-    results = {}
+    steps = {}
     variants = [(m, m, None) for m in METHODS] + [("vqc, gate by gate", "vqc", False), ("tq, gate by gate", "tq", False)]
     for label, method, fast in variants:
         config = peft_config(method, ["0"])
         config.task_type = None  # a bare layer, not a causal LM
-        model = get_peft_model(torch.nn.Sequential(torch.nn.Linear(896, 896)), config)
-        layer = model.base_model.model[0]
+        layer = get_peft_model(torch.nn.Sequential(torch.nn.Linear(896, 896)), config).base_model.model[0]
         if fast is not None:
             adapter = layer.adapters["default"]
-            for p in adapter.B.parameters():
-                torch.nn.init.normal_(p)
-            step = lambda layer=layer, adapter=adapter: (layer.base_layer(x) + adapter(x, fast=False)).sum().backward()  # noqa: E731
+            torch.nn.init.normal_(adapter.B.weight)
+            steps[label] = lambda layer=layer, adapter=adapter: (
+                (layer.base_layer(x) + adapter(x, fast=False)).sum().backward())
         else:
-            step = lambda layer=layer: layer(x).sum().backward()  # noqa: E731
-        results[label] = median_ms(step, repeats if fast is None else max(3, repeats // 3))
-    return results
+            steps[label] = lambda layer=layer: layer(x).sum().backward()
+    samples: dict[str, list[float]] = {label: [] for label in steps}
+    for _ in range(rounds):
+        for label, step in steps.items():
+            samples[label].append(median_ms(step, repeats if "gate by gate" not in label else max(2, repeats // 3)))
+    return {label: statistics.median(times) for label, times in samples.items()}
 
 
 def qwen_shaped_model():
@@ -162,7 +165,8 @@ def write_report(layer: dict, steps: dict, inference: dict, repeats: int) -> str
         f"`python benchmarks/adapters.py` on {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} threads, torch {torch.__version__}, "
         f"device {'cuda: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}; "
-        f"medians of {repeats} repeats.",
+        f"medians over 3 rounds in which the methods take turns ({repeats // 2} repeats each); "
+        "timings on a shared 2-core VM drift by 10-20 % between runs, so compare ratios within one run.",
         "",
         "## One adapted layer (896 -> 896, 1024 tokens, forward + backward)",
         "",
@@ -206,8 +210,9 @@ def main() -> None:
     if options.child:
         training_step_child(options.child, repeats)
         return
-    layer = layer_times(repeats)
-    steps = training_steps(max(2, repeats // 3), rounds=1 if options.quick else 3)
+    rounds = 1 if options.quick else 3
+    layer = layer_times(max(2, repeats // 2), rounds)
+    steps = training_steps(max(2, repeats // 2), rounds)
     inference = inference_times(repeats)
     report = write_report(layer, steps, inference, repeats)
     options.output.parent.mkdir(parents=True, exist_ok=True)

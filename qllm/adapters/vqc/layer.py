@@ -40,7 +40,7 @@ class CircuitAdapter(nn.Module):
     def forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
         h = self.A(self.dropout(x.to(torch.float32)))
         q = self.expvals(h.reshape(-1, h.shape[-1]), fast).reshape(h.shape)
-        return self.B(self.Q(q) + self.C(h)) * self.scaling
+        return self.B((self.Q(q) + self.C(h)) * self.scaling)  # scaled on n columns, not d_out
 
 
 class VQCLinear(AdapterLinear):
