@@ -86,8 +86,12 @@ def dataset_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
 
 def eval_task_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
     """The benchmarks, then every dataset whose files have a test split."""
+    try:
+        registry = load_registry(dataset_dir)
+    except ArgumentError:
+        registry = {}
     datasets = []
-    for name, entry in (load_registry(dataset_dir) if dataset_choices(dataset_dir) else {}).items():
+    for name, entry in registry.items():
         source = Path(dataset_dir) / entry.get("file_name", "")
         if "file_name" in entry and source.is_dir() and any(source.glob("test.*")):
             datasets.append(name)

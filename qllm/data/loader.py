@@ -30,15 +30,15 @@ def _load_file(attr: DatasetAttr, dataset_dir: str, split: str):
     builder = next((FILE_BUILDERS[f.suffix] for f in files if f.suffix in FILE_BUILDERS), None)
     if builder is None:
         raise ArgumentError("dataset", f"'{path}' has no .json/.jsonl/.csv/.parquet/.txt file")
-    for file in files:  # a clear line for the most common mistake, before datasets' long trace
-        if file.suffix == ".json":
-            read_json_file(file, "dataset")
     source = {"data_dir": str(path)} if path.is_dir() else {"data_files": str(path)}
     try:
         return load_dataset(builder, split=split, **source)
-    except ValueError as err:
-        if "split" in str(err).lower():
+    except Exception as err:
+        if isinstance(err, ValueError) and "split" in str(err).lower():
             raise ArgumentError("dataset", f"dataset '{attr.name}' has no '{split}' split in {path}") from None
+        for file in files:  # one clear line for the most common mistake instead of datasets' long trace
+            if file.suffix == ".json":
+                read_json_file(file, "dataset")
         raise
 
 
