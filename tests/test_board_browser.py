@@ -157,11 +157,11 @@ def configure_tiny_run(page, method: str, name: str, samples: int, epochs: float
 
 
 def test_language_switch_changes_the_labels(page):
-    assert page.locator("#start").inner_text().strip() == "Start"
+    wait_for(lambda: page.locator("#start").inner_text().strip() == "Start", 20, "English labels")
     choose(page, "lang", "中文")
     wait_for(lambda: page.locator("#start").inner_text().strip() == "开始", 20, "Chinese labels")
-    assert "训练" in page.locator("[role=tab]").first.inner_text()
-    assert page.locator("#learning_rate").inner_text().startswith("学习率")
+    wait_for(lambda: "训练" in page.locator("[role=tab]").first.inner_text(), 20, "the Chinese tab name")
+    wait_for(lambda: page.locator("#learning_rate").inner_text().startswith("学习率"), 20, "the Chinese field label")
     choose(page, "lang", "English")
     wait_for(lambda: page.locator("#start").inner_text().strip() == "Start", 20, "English labels again")
 
@@ -273,6 +273,6 @@ def test_evaluate_tab_scores_the_adapter(page):
     page.click("#start_eval")
     wait_for(lambda: "Finished" in status(page, "eval_status"), 180, "the evaluation to finish")
     page.wait_for_timeout(2500)
-    assert "Average" in page.locator("#eval_results").inner_text()
-    assert "browser-vqc" in page.locator("#eval_history").inner_text()
+    wait_for(lambda: "Average" in page.locator("#eval_results").inner_text(), 20, "the category table")
+    wait_for(lambda: "browser-vqc" in page.locator("#eval_history").inner_text(), 20, "the history row")
     page.screenshot(path=str(SCREENSHOTS / "evaluate_tab.png"), full_page=True)

@@ -43,6 +43,9 @@ def create_ui(runner: Runner | None = None, session: ChatSession | None = None) 
         elements.update(tab_train=train_tab, tab_eval=eval_tab, tab_chat=chat_tab)
 
         localized = {key: component for key, component in elements.items() if key in LOCALES}
+        for key, component in localized.items():  # the page opens in English, with no unlabelled flash
+            for attribute, value in LOCALES[key]["en"].items():
+                setattr(component, attribute, value)
 
         def change_language(lang_name: str):
             """language -> every label, help line and button text in that language."""
@@ -50,7 +53,6 @@ def create_ui(runner: Runner | None = None, session: ChatSession | None = None) 
             return [localized_update(key, component, lang) for key, component in localized.items()]
 
         top["lang"].change(change_language, [top["lang"]], list(localized.values()), queue=False)
-        demo.load(change_language, [top["lang"]], list(localized.values()), queue=False)
         demo.load(device_info, None, [top["device"]])
     return demo
 
