@@ -58,20 +58,9 @@ def _num_proc(requested: int | None, rows: int) -> int | None:
     return max(1, min(requested, os.cpu_count() or 1, rows // MIN_ROWS_PER_WORKER))
 
 
-def load_tokenized(data_args: DataArguments, stage: str, tokenizer, template: Template, seed: int, split: str | None = None):
-    """A `DatasetDict` with `train` (and `validation` when `val_size` > 0) of ids and labels.
-
-    ``split`` reads another split of the registered files (the evaluator's `test`); then no
-    validation split is cut and nothing is cached.
-    """
-    from datasets import DatasetDict, concatenate_datasets
-
-    key = _cache_key(data_args, stage, tokenizer, template, seed)
-    cache = Path(data_args.tokenized_path) if data_args.tokenized_path and split is None else None
-    if cache and not data_args.overwrite_cache:
-        cached = _load_cache(cache, key)
-        if cached is not None:
-            return cached
+def load_standard(data_args: DataArguments, stage: str, split: str | None = None):
+    """The registered datasets as one `Dataset` of standard rows, `max_samples` of each, placeholders filled."""
+    from datasets import concatenate_datasets
 
     fill = {"{{name}}": data_args.identity_name, "{{author}}": data_args.identity_author}
     parts = []
@@ -80,8 +69,25 @@ def load_tokenized(data_args: DataArguments, stage: str, tokenizer, template: Te
         if data_args.max_samples:
             raw = raw.select(range(min(data_args.max_samples, len(raw))))
         parts.append(to_standard(raw, attr, fill, stage))
-    standard = concatenate_datasets(parts) if len(parts) > 1 else parts[0]
+    return concatenate_datasets(parts) if len(parts) > 1 else parts[0]
 
+
+def load_tokenized(data_args: DataArguments, stage: str, tokenizer, template: Template, seed: int, split: str | None = None):
+    """A `DatasetDict` with `train` (and `validation` when `val_size` > 0) of ids and labels.
+
+    ``split`` reads another split of the registered files (the evaluator's `test`); then no
+    validation split is cut and nothing is cached.
+    """
+    from datasets import DatasetDict
+
+    key = _cache_key(data_args, stage, tokenizer, template, seed)
+    cache = Path(data_args.tokenized_path) if data_args.tokenized_path and split is None else None
+    if cache and not data_args.overwrite_cache:
+        cached = _load_cache(cache, key)
+        if cached is not None:
+            return cached
+
+    standard = load_standard(data_args, stage, split)
     if stage == "pt":
         encode = partial(pretraining_batch, tokenizer=tokenizer, cutoff_len=data_args.cutoff_len)
     else:

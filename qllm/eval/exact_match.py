@@ -14,10 +14,8 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
-from qllm.data.loader import load_raw, to_standard
-from qllm.data.pipeline import load_tokenized
+from qllm.data.pipeline import load_standard, load_tokenized
 from qllm.data.preprocess import IGNORE_INDEX
-from qllm.data.registry import get_dataset_attrs
 from qllm.data.template import Template
 from qllm.hparams.data_args import DataArguments
 
@@ -30,17 +28,6 @@ class ExactMatchResult:
     eval_loss: float
     total: int
     samples: list[dict[str, str]]  # a few (prompt, reference, prediction) for a reader
-
-
-def _reference_examples(data_args: DataArguments, split: str) -> list[dict]:
-    fill = {"{{name}}": data_args.identity_name, "{{author}}": data_args.identity_author}
-    rows = []
-    for attr in get_dataset_attrs(data_args.dataset_names, data_args.dataset_dir):
-        raw = load_raw(attr, data_args.dataset_dir, split)
-        if data_args.max_samples:
-            raw = raw.select(range(min(data_args.max_samples, len(raw))))
-        rows += list(to_standard(raw, attr, fill, "sft"))
-    return rows
 
 
 @torch.no_grad()
@@ -89,7 +76,7 @@ def evaluate_exact_match(
     model, tokenizer, template: Template, data_args: DataArguments, split: str = "test",
     batch_size: int = 16, max_new_tokens: int = 32,
 ) -> ExactMatchResult:
-    rows = _reference_examples(data_args, split)
+    rows = list(load_standard(data_args, "sft", split))
     answers = generate_answers(model, tokenizer, template, rows, batch_size, max_new_tokens)
     references = [r["_messages"][-1]["content"] for r in rows]
     hits = [a.strip() == ref.strip() for a, ref in zip(answers, references)]
