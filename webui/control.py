@@ -27,6 +27,11 @@ BENCHMARKS = ["mmlu", "cmmlu", "ceval"]
 SAFE_NAME = re.compile(r"^[\w.\-]+$")
 
 
+def file_mtime(path: Path) -> float | None:
+    """When the file last changed (None while it does not exist): how the monitors see that a run moved on."""
+    return path.stat().st_mtime if path.is_file() else None
+
+
 def model_folder(model: str) -> str:
     """The name runs of a model are filed under: `Qwen/Qwen2.5-0.5B` -> `Qwen2.5-0.5B`."""
     return Path(model.rstrip("/")).name or "model"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from qllm.train.output_dir import CONSOLE_LOG
+from qllm.train.output_dir import CONSOLE_LOG, FINISHED_MARKER
 from webui.control import ROOT, SAVES
 
 STATE_FILE = SAVES / ".board" / "run.json"
@@ -88,7 +88,7 @@ class Runner:
             return None
         state = RunState(**json.loads(self.state_file.read_text()))
         if state.status == "running" and not self._is_running(state.pid):
-            code = self._return_code(state.pid)
+            code = self._return_code(state)
             if code == 0 and state.queue:
                 state.done.append(state.folder)
                 self._start(state, Job(**state.queue.pop(0)))
@@ -110,17 +110,13 @@ class Runner:
         process = self._processes.get(pid or -1)
         return process.poll() is None if process else _alive(pid)
 
-    def _return_code(self, pid: int | None) -> int | None:
-        process = self._processes.pop(pid or -1, None)
+    def _return_code(self, state: RunState) -> int:
+        """The exit status of our child; for a run an earlier board started, whether it wrote its results."""
+        process = self._processes.pop(state.pid or -1, None)
         if process is not None:
             return process.wait()
-        return 0 if self._finished_marker_present() else 1
-
-    def _finished_marker_present(self) -> bool:
-        """For a run started by an earlier board: did it write its results?"""
-        state = RunState(**json.loads(self.state_file.read_text()))
         folder = Path(state.folder)
-        return (folder / "all_results.json").is_file() or (folder / "results.json").is_file()
+        return 0 if (folder / FINISHED_MARKER).is_file() or (folder / "results.json").is_file() else 1
 
     def busy(self) -> bool:
         state = self.state()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qllm.errors import ArgumentError
 from qllm.hparams.finetuning_args import FinetuningArguments
+from qllm.hparams.lists import split_names
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
     """Saved adapter folder(s), comma-separated; with several, all but the last are merged in."""
     from peft import PeftModel
 
-    paths = [p.strip() for p in adapter_name_or_path.split(",") if p.strip()]
+    paths = split_names(adapter_name_or_path)
     for path in paths:
         if not (Path(path) / "adapter_config.json").is_file():
             raise ArgumentError("adapter_name_or_path", f"'{path}' holds no adapter_config.json; point at a training output_dir")

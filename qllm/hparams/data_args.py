@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qllm.hparams.lists import split_names
+
 
 @dataclass
 class DataArguments:
@@ -54,4 +56,4 @@ class DataArguments:
 
     @property
     def dataset_names(self) -> list[str]:
-        return [name.strip() for name in (self.dataset or "").split(",") if name.strip()]
+        return split_names(self.dataset)

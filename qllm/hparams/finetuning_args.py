@@ -4,14 +4,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from qllm.errors import ArgumentError
+from qllm.hparams.lists import parse_int_list, split_names
 
 FINETUNING_TYPES = ("lora", "vqc", "tq", "quanTA")
 MAX_QUBITS = 16  # statevectors hold 2^n amplitudes
-
-
-def parse_int_list(text: str) -> list[int]:
-    """``"16,8,4,2"`` -> ``[16, 8, 4, 2]`` (the CLI form of a list)."""
-    return [int(part) for part in text.replace("[", "").replace("]", "").split(",") if part.strip()]
 
 
 @dataclass
@@ -83,5 +79,5 @@ class FinetuningArguments:
 
     @property
     def target_modules(self) -> list[str] | str:
-        names = [name.strip() for name in self.lora_target.split(",") if name.strip()]
+        names = split_names(self.lora_target)
         return "all-linear" if names == ["all"] else names

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qllm.hparams.lists import split_names
+
 
 @dataclass
 class ModelArguments:
@@ -18,3 +20,7 @@ class ModelArguments:
         default=None,
         metadata={"help": "Where hub downloads are cached."},
     )
+
+    @property
+    def adapter_paths(self) -> list[str]:
+        return split_names(self.adapter_name_or_path)

@@ -18,7 +18,7 @@ def run_export(source: Source) -> Path:
     model_args, data_args, export_args, finetuning_args = get_export_args(source)
     if not model_args.adapter_name_or_path:
         raise ArgumentError("adapter_name_or_path", "is required: export merges an adapter into the base model")
-    for path in (p.strip() for p in model_args.adapter_name_or_path.split(",") if p.strip()):
+    for path in model_args.adapter_paths:
         method = adapter_method(path)
         if method in ("vqc", "tq"):
             raise ArgumentError(

@@ -49,7 +49,7 @@ def load_for_inference(model_args: ModelArguments, data_args: DataArguments, fin
     model = load_model(model_args.model_name_or_path, cache_dir=model_args.cache_dir)
     methods: list[str] = []
     if model_args.adapter_name_or_path:
-        paths = [p.strip() for p in model_args.adapter_name_or_path.split(",") if p.strip()]
+        paths = model_args.adapter_paths
         methods = [adapter_method(p) or "?" for p in paths]
         if methods[-1] not in ("?", finetuning_args.finetuning_type):
             logger.warning(

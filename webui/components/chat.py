@@ -59,16 +59,16 @@ def create_chat_tab(top: dict, session: ChatSession) -> dict[str, gr.components.
         if session.model is None:
             yield history, text_in, text("no_model", LANGUAGES[lang_name])
             return
-        if not (text_in or "").strip():
-            yield history, text_in, "⚠ --message: is empty; type something to send"
-            return
         messages = [{"role": m["role"], "content": m["content"]} for m in history]
-        messages.append({"role": "user", "content": text_in})
-        history = history + [{"role": "user", "content": text_in}, {"role": "assistant", "content": ""}]
-        for piece in session.stream(messages, system_prompt, max_new_tokens=int(new_tokens), temperature=float(temp),
-                                    top_p=float(nucleus)):
-            history[-1]["content"] += piece
-            yield history, "", gr.update()
+        messages.append({"role": "user", "content": text_in or ""})
+        replied = history + [{"role": "user", "content": text_in}, {"role": "assistant", "content": ""}]
+        try:
+            for piece in session.stream(messages, system_prompt, max_new_tokens=int(new_tokens),
+                                        temperature=float(temp), top_p=float(nucleus)):
+                replied[-1]["content"] += piece
+                yield replied, "", gr.update()
+        except ArgumentError as err:  # an empty message or a bad setting: the conversation stays as it was
+            yield history, text_in, f"⚠ {err}"
 
     for trigger in (send.click, message.submit):
         trigger(on_send, [lang, chatbot, message, system, max_new_tokens, temperature, top_p], [chatbot, message, status])

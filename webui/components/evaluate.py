@@ -9,7 +9,17 @@ from pathlib import Path
 
 import gradio as gr
 
-from webui.control import HISTORY_HEADERS, SAVES, eval_history, eval_task_choices, list_runs, model_folder, runs_root
+from webui.control import (
+    BENCHMARKS,
+    HISTORY_HEADERS,
+    SAVES,
+    eval_history,
+    eval_task_choices,
+    file_mtime,
+    list_runs,
+    model_folder,
+    runs_root,
+)
 from webui.locales import LANGUAGES, text
 from webui.runner import Job, Runner, write_args
 
@@ -58,7 +68,7 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         code = LANGUAGES[lang_name]
         if runner.busy():
             return f"⚠ {text('busy', code)}"
-        if not Path(folder).is_dir() and task_name in ("mmlu", "cmmlu", "ceval") and folder != "evaluation":
+        if not Path(folder).is_dir() and task_name in BENCHMARKS and folder != "evaluation":
             return f"⚠ --task_dir: no folder '{folder}'"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         jobs = []
@@ -79,13 +89,21 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
     start.click(on_start, [ui_lang, model, method, template, task, task_dir, n_shot, lang, split, batch_size, adapters],
                 [message])
 
-    def monitor(lang_name, model_name):
+    seen = gr.State(None)  # what this page last drew, so an idle tick reads no result files and sends nothing
+
+    def monitor(lang_name, model_name, last_drawn):
         """(timer) -> status with progress, log tail, results of the latest evaluation, history of this model."""
         code = LANGUAGES[lang_name]
         state = runner.state()
+        current = state if state is not None and state.kind == "eval" else None
+        drawn = [lang_name, model_name]
+        if current is not None:
+            drawn += [current.folder, current.status, len(current.queue), file_mtime(current.log_path)]
+        if drawn == last_drawn:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
         rows = eval_history(model_name)
-        if state is None or state.kind != "eval":
-            return "", "", [], rows
+        if current is None:
+            return "", "", [], rows, drawn
         tail = runner.log_tail(8)
         percents = re.findall(r"(\d+)%\|", tail)
         progress = f" · {percents[-1]}%" if percents and state.status == "running" else ""
@@ -94,10 +112,11 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         if state.status == "failed":
             head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
         latest = state.folder if state.status != "running" else (state.done[-1] if state.done else "")
-        return head, tail, result_rows(latest) if latest else [], rows
+        return head, tail, result_rows(latest) if latest else [], rows, drawn
 
-    timer.tick(monitor, [ui_lang, model], [status, log, results, history], show_progress="hidden")
-    demo.load(monitor, [ui_lang, model], [status, log, results, history])
+    outputs = [status, log, results, history, seen]
+    timer.tick(monitor, [ui_lang, model, seen], outputs, show_progress="hidden")
+    demo.load(monitor, [ui_lang, model, seen], outputs)
     return {"task": task, "task_dir": task_dir, "n_shot": n_shot, "eval_lang": lang, "split": split,
             "batch_size": batch_size, "eval_adapters": adapters, "start_eval": start, "eval_results": results,
             "eval_history": history, "eval_status": status, "eval_log": log}

@@ -15,6 +15,7 @@ from webui.control import (
     COMPARE_HEADERS,
     dataset_choices,
     dataset_preview,
+    file_mtime,
     list_all_runs,
     list_configs,
     load_config,
@@ -43,10 +44,6 @@ def _component(field) -> gr.components.Component:
         return gr.Textbox(value=field.default, lines=2, **common)
     value = default_run_name() if field.key == "output_name" else field.default
     return gr.Textbox(value=value, **common)
-
-
-def _mtime(path: Path) -> float | None:
-    return path.stat().st_mtime if path.is_file() else None
 
 
 def progress_html(record: dict[str, Any] | None, lang: str) -> str:
@@ -164,7 +161,7 @@ def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], r
         state = runner.state()
         if state is None or state.kind != "train":
             return text("idle", code), "", "", None, None
-        drawn = [lang_name, state.folder, state.status, *(_mtime(Path(state.folder) / name) for name in (LOG_FILE, CONSOLE_LOG))]
+        drawn = [lang_name, state.folder, state.status, *(file_mtime(Path(state.folder) / name) for name in (LOG_FILE, CONSOLE_LOG))]
         if drawn == last_drawn:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
         records = read_log(state.folder)

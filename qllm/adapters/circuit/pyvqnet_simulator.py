@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import torch
@@ -9,7 +10,9 @@ import torch
 from qllm.adapters.circuit.ansatz import Gate
 
 
+@functools.cache
 def _import_pyvqnet():
+    """Once per process: selecting the torch backend and importing the simulator is not free, and every layer asks."""
     with warnings.catch_warnings():  # its CUDA extension warns about the torch build: harmless here
         warnings.simplefilter("ignore")
         from pyvqnet.backends import set_backend
