@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -236,6 +237,21 @@ def test_adapter_of_another_base_model_or_no_adapter_is_named(tmp_path):
     assert caught.value.field == "adapter_name_or_path"
     with pytest.raises(ArgumentError, match="no adapter_config.json"):
         load_adapters(other, str(tmp_path), is_trainable=False)
+
+
+def test_adapter_trained_on_another_model_of_the_same_shape_is_refused(tmp_path):
+    from qllm.adapters.attach import load_adapters
+
+    peft_model("quanTA").save_pretrained(tmp_path)
+    config_file = tmp_path / "adapter_config.json"
+    config = json.loads(config_file.read_text())
+    assert Path(config["base_model_name_or_path"]).name == "qllm-tiny"
+    load_adapters(load_model("qllm-tiny"), str(tmp_path), is_trainable=False)  # its own base loads
+
+    config_file.write_text(json.dumps({**config, "base_model_name_or_path": "Qwen/Qwen2.5-0.5B-Instruct"}))
+    with pytest.raises(ArgumentError, match="trained on Qwen/Qwen2.5-0.5B-Instruct") as caught:
+        load_adapters(load_model("qllm-tiny"), str(tmp_path), is_trainable=False)
+    assert caught.value.field == "adapter_name_or_path"
 
 
 def test_quanta_chain_matches_a_brute_force_sum_over_indices():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from pathlib import Path
@@ -66,6 +67,25 @@ def build_peft_config(finetuning_args: FinetuningArguments):
                         init_mode=args.quanta_init, **common)
 
 
+def check_base_model(model, adapter_path: str) -> None:
+    """The adapter was trained on this base model, as far as names tell.
+
+    peft records the base model's path or hub id; they are compared by their last
+    component (`/data/Qwen2.5-0.5B` is `Qwen/Qwen2.5-0.5B`), so that a model moved to
+    another folder still matches while another model of the same shape (an -Instruct
+    variant, say) does not load silently.  A model without a name (built in code) is not
+    checked; a shape mismatch is still caught when the weights load.
+    """
+    config = json.loads((Path(adapter_path) / "adapter_config.json").read_text(encoding="utf-8"))
+    recorded = (config.get("base_model_name_or_path") or "").rstrip("/")
+    current = (getattr(model, "name_or_path", "") or "").rstrip("/")
+    if recorded and current and Path(recorded).name != Path(current).name:
+        raise ArgumentError(
+            "adapter_name_or_path", f"'{adapter_path}' was trained on {recorded}, not on {current}; "
+            f"load it with --model_name_or_path {recorded}"
+        )
+
+
 def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
     """Saved adapter folder(s), comma-separated; with several, all but the last are merged in."""
     from peft import PeftModel
@@ -74,6 +94,7 @@ def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
     for path in paths:
         if not (Path(path) / "adapter_config.json").is_file():
             raise ArgumentError("adapter_name_or_path", f"'{path}' holds no adapter_config.json; point at a training output_dir")
+        check_base_model(model, path)
     for path in paths[:-1]:
         model = PeftModel.from_pretrained(model, path).merge_and_unload()
     try:
