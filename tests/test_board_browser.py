@@ -84,7 +84,14 @@ def page(board, browser):
 
 
 def fill(page, elem_id: str, value) -> None:
-    page.locator(f"#{elem_id} input, #{elem_id} textarea").first.fill(str(value))
+    """Type ``value`` into a field, checking that it stayed (a just-opened group may still be mounting its fields)."""
+    box = page.locator(f"#{elem_id} input, #{elem_id} textarea").first
+    for _ in range(5):
+        box.fill(str(value))
+        page.wait_for_timeout(200)
+        if box.input_value() == str(value):
+            return
+    raise AssertionError(f"could not fill #{elem_id} with {value!r}")
 
 
 def choose(page, elem_id: str, value: str) -> None:
@@ -112,6 +119,7 @@ def open_group(page, elem_id: str) -> None:
     if "open" not in (header.get_attribute("class") or ""):
         header.click()
     page.wait_for_selector(f"#{elem_id} button.label-wrap.open")
+    page.locator(f"#{elem_id} input").first.wait_for(state="visible")  # its fields are mounted
 
 
 def status(page, elem_id: str = "train_status") -> str:
