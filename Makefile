@@ -1,30 +1,39 @@
 # The README's two commands: `make run` (set up if needed, start the board) and `make test`.
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell md5sum requirements.txt | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.txt | md5sum | cut -c1-12)
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup run test bench browser
+.PHONY: setup run test lint format bench browser
 
 setup: $(STAMP)
 
-# Re-runs only when requirements.txt changes (the stamp's name holds its checksum).
-$(STAMP): requirements.txt
+# Installs the package itself (editable, with the dev tools) and its exact pins; re-runs
+# only when pyproject.toml or requirements.txt change (the stamp's name holds their checksum).
+$(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
-	$(PY) -m pip install -qq -r requirements.txt
+	$(PY) -m pip install -qq -e ".[dev]"
 	@# pyvqnet pulls nvidia-nccl-cu12, whose libnccl.so.2 overwrites the one torch needs
 	@# (`undefined symbol: ncclCommResume`): put back the nccl build torch declares.
 	$(PY) -m pip install -qq --force-reinstall --no-deps \
 	  "$$($(PY) -c "from importlib.metadata import requires; print(next(r.split(';')[0] for r in requires('torch') if r.startswith('nvidia-nccl')))")"
-	$(PY) -W ignore -c "import torch, torchquantum, pyvqnet, peft, gradio; print('setup ok: torch', torch.__version__)"
+	$(PY) -W ignore -c "import torch, torchquantum, pyvqnet, peft, gradio, qllm; print('setup ok: torch', torch.__version__)"
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: setup
-	$(PY) app.py
+	$(VENV)/bin/qllm webui
 
-test: setup browser
+test: setup browser lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 bench: setup
 	$(PY) benchmarks/adapters.py

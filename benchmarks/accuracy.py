@@ -17,16 +17,17 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from qllm.paths import DATA_DIR, EVALUATION_DIR, PROJECT_ROOT
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 SCRIPTS = {"lora": "train.sh", "vqc": "train_vqc.sh", "tq": "train_tq.sh", "quanTA": "train_quanta.sh"}
-RESULTS = ROOT / "benchmarks" / "results" / "accuracy.md"
+RESULTS = RESULTS_DIR / "accuracy.md"
 
 
 def train(method: str) -> float:
     start = time.time()
-    subprocess.run(["bash", str(ROOT / "examples" / SCRIPTS[method])], cwd=ROOT, check=True,
+    subprocess.run(["bash", str(PROJECT_ROOT / "examples" / SCRIPTS[method])], cwd=PROJECT_ROOT, check=True,
                    capture_output=True, env={**os.environ, "PYTHON": sys.executable})
     return time.time() - start
 
@@ -38,11 +39,11 @@ def score(method: str | None) -> list[str]:
     common = {"model_name_or_path": "qllm-tiny", "template": "qwen", "batch_size": 16}
     if method:
         common["finetuning_type"] = method
-        common["adapter_name_or_path"] = str(ROOT / "saves" / "qllm-tiny" / method / "qllm_tasks")
-    tasks = run_eval({**common, "task": "qllm_tasks", "dataset_dir": str(ROOT / "data")})
+        common["adapter_name_or_path"] = str(PROJECT_ROOT / "saves" / "qllm-tiny" / method / "qllm_tasks")
+    tasks = run_eval({**common, "task": "qllm_tasks", "dataset_dir": str(DATA_DIR)})
     cells = [f"{100 * tasks['accuracy']:.1f}", f"{tasks['eval_loss']:.3f}"]
     for benchmark in ("mmlu", "cmmlu", "ceval"):
-        result = run_eval({**common, "task": benchmark, "task_dir": str(ROOT / "evaluation"), "n_shot": 5})
+        result = run_eval({**common, "task": benchmark, "task_dir": str(EVALUATION_DIR), "n_shot": 5})
         cells.append(f"{result['categories']['Average']:.1f}")
     return cells
 

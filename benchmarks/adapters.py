@@ -25,14 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import torch
 
-import torch  # noqa: E402
+import qllm  # noqa: F401 - registers vqc/tq/quanTA with peft
 
-import qllm  # noqa: E402,F401 - registers vqc/tq/quanTA with peft
-
-RESULTS = ROOT / "benchmarks" / "results" / "adapters.md"
+RESULTS = Path(__file__).resolve().parent / "results" / "adapters.md"
 # label -> FinetuningArguments of the method
 METHODS = {
     "lora": {"finetuning_type": "lora"},
@@ -44,10 +41,9 @@ METHODS = {
 
 
 def peft_config(method: str, targets: list[str]):
-    from qllm.adapters.attach import build_peft_config
     from qllm.hparams.finetuning_args import FinetuningArguments
 
-    return build_peft_config(FinetuningArguments(lora_target=",".join(targets), **METHODS[method]))
+    return FinetuningArguments(lora_target=",".join(targets), **METHODS[method]).peft_config()
 
 
 def median_ms(step, repeats: int, warmup: int = 2) -> float:

@@ -1,4 +1,4 @@
-"""`python -m qllm {train,eval,chat,export,webui}`: the command line.
+"""`qllm {train,eval,chat,export,webui}` (or `python -m qllm ...`): the command line.
 
 Each command takes the seed's flags verbatim, or a YAML/JSON file of them (later flags
 override the file).  Bad input ends with one `error: --field: ...` line and exit code 2.
@@ -11,17 +11,22 @@ import os
 import sys
 
 from qllm.errors import ArgumentError
+from qllm.methods import METHODS
 
-USAGE = """usage: python -m qllm <command> [config.yaml] [--flag value ...]
+
+def usage() -> str:
+    methods = ", ".join(METHODS)
+    mergeable = ", ".join(name for name, method in METHODS.items() if method.mergeable)
+    return f"""usage: qllm <command> [config.yaml] [--flag value ...]
 
 commands:
-  train    fine-tune a model with lora, vqc, tq or quanTA (the seed's train.sh flags)
+  train    fine-tune a model with one of {methods} (the seed's train.sh flags)
   eval     score a model + adapter on mmlu / cmmlu / ceval or a dataset (eval.sh flags)
   chat     chat with a model + adapter in the terminal (cli.sh flags)
-  export   merge a lora or quanTA adapter into a standalone model (--export_dir)
-  webui    start the board (same as python app.py)
+  export   merge a {mergeable} adapter into a standalone model (--export_dir)
+  webui    start the board (same as python app.py; --host, --port, --share)
 
-`python -m qllm <command> --help` lists a command's flags."""
+`qllm <command> --help` lists a command's flags; `python -m qllm` works the same."""
 
 
 def _setup_logging() -> None:
@@ -88,9 +93,9 @@ def _export(argv: list[str]) -> None:
 
 
 def _webui(argv: list[str]) -> None:
-    from app import main as app_main
+    from qllm.webui.interface import main as serve_board
 
-    app_main(argv)
+    serve_board(argv)
 
 
 COMMANDS = {"train": _train, "eval": _eval, "chat": _chat, "export": _export, "webui": _webui}
@@ -99,7 +104,7 @@ COMMANDS = {"train": _train, "eval": _eval, "chat": _chat, "export": _export, "w
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(USAGE)
+        print(usage())
         return 0
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:

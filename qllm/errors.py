@@ -14,3 +14,16 @@ class ArgumentError(ValueError):
         super().__init__(f"--{field}: {message}")
         self.field = field
         self.message = message
+
+
+class InvalidField(ValueError):
+    """A value that breaks a peft config's limits, raised by the config itself (`qllm.methods.check_config`).
+
+    It names the config's field; the CLI maps it to the flag that set it and reports an
+    `ArgumentError`.  Code that builds configs directly sees a plain ValueError.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

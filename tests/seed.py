@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+from qllm.paths import DATA_DIR
 
 # The seed's train.sh, flag for flag, with the model pointed at the bundled one.
 SEED_TRAIN_FLAGS = [

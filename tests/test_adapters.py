@@ -20,9 +20,9 @@ from qllm.adapters.circuit.ansatz import fast_expvals, init_circuit_weights, ref
 from qllm.adapters.circuit.pyvqnet_simulator import PyvqnetSimulator
 from qllm.adapters.circuit.torchquantum_simulator import TorchquantumSimulator
 from qllm.errors import ArgumentError
-from qllm.model.loader import TINY_MODEL_DIR, load_model
+from qllm.model.loader import load_model
+from qllm.paths import TINY_MODEL_DIR
 
-ROOT = TINY_MODEL_DIR.parents[1]
 SIMULATORS = {"pyvqnet": PyvqnetSimulator(), "torchquantum": TorchquantumSimulator()}
 METHOD_ARGS = {
     "vqc": {"finetuning_type": "vqc"},
@@ -36,11 +36,10 @@ IDS = torch.tensor([[1, 318, 201, 37, 334, 326, 86, 223, 25, 693, 2, 1, 317, 201
 def peft_model(method: str, **overrides):
     from peft import get_peft_model
 
-    from qllm.adapters.attach import build_peft_config
     from qllm.hparams.finetuning_args import FinetuningArguments
 
     torch.manual_seed(0)
-    return get_peft_model(load_model("qllm-tiny"), build_peft_config(FinetuningArguments(**{**METHOD_ARGS[method], **overrides})))
+    return get_peft_model(load_model("qllm-tiny"), FinetuningArguments(**{**METHOD_ARGS[method], **overrides}).peft_config())
 
 
 def perturb(model) -> None:
@@ -150,11 +149,11 @@ def test_saved_adapter_reproduces_the_model_in_a_fresh_process(method, tmp_path)
         f"model = PeftModel.from_pretrained(base, {str(tmp_path / 'adapter')!r}).eval()\n"
         f"torch.save(model(torch.tensor({IDS.tolist()})).logits, {str(tmp_path / 'logits.pt')!r})\n"
     )
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, capture_output=True)  # any folder
     assert (torch.load(tmp_path / "logits.pt") - expected).abs().max().item() <= 1e-5
 
 
-def test_import_qllm_is_light_and_registers_when_peft_loads():
+def test_import_qllm_is_light_and_registers_when_peft_loads(tmp_path):
     script = (
         "import sys, qllm\n"
         "assert 'torch' not in sys.modules, 'import qllm must not load torch'\n"
@@ -162,7 +161,7 @@ def test_import_qllm_is_light_and_registers_when_peft_loads():
         "from peft.mapping import PEFT_TYPE_TO_CONFIG_MAPPING\n"
         "print(sorted(t.value for t in PEFT_TYPE_TO_CONFIG_MAPPING if t.value in ('VQC', 'TQ', 'QUANTA')))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, capture_output=True, text=True)
     assert done.stdout.strip() == "['QUANTA', 'TQ', 'VQC']"
 
 
@@ -212,12 +211,12 @@ def test_bad_method_arguments_are_named(tmp_path, override, field):
 
 
 def test_per_dim_features_too_small_and_unknown_targets_are_named():
-    from qllm.adapters.attach import check_targets
+    from qllm.adapters.attach import attach_adapter, check_targets
     from qllm.hparams.finetuning_args import FinetuningArguments
 
     model = load_model("qllm-tiny")
-    with pytest.raises(ArgumentError, match="at least 128") as caught:
-        check_targets(model, FinetuningArguments(finetuning_type="quanTA", per_dim_features="4,4,2,2"))
+    with pytest.raises(ArgumentError, match="at least 128") as caught:  # the layer's own check, as the flag
+        attach_adapter(model, FinetuningArguments(finetuning_type="quanTA", per_dim_features="4,4,2,2"), None, True)
     assert caught.value.field == "per_dim_features"
     with pytest.raises(ArgumentError, match="available: .*q_proj") as caught:
         check_targets(model, FinetuningArguments(finetuning_type="vqc", lora_target="attn_out"))

@@ -21,9 +21,8 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = ROOT / "tests" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make browser)")
 
 
@@ -39,7 +38,7 @@ def board(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "QLLM_SAVES_DIR": str(saves), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     log = (saves / "board.log").open("w")
-    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+    process = subprocess.Popen([sys.executable, "-m", "qllm", "webui", "--port", str(port)], cwd=saves, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90

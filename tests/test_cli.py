@@ -10,8 +10,6 @@ from seed import seed_flags
 
 from qllm.cli import main
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
-
 
 @pytest.mark.parametrize(
     ("override", "field"),
@@ -45,7 +43,7 @@ def test_output_dir_with_foreign_content_is_refused_and_kept(tmp_path, capsys):
 
 def test_subprocess_exit_code_and_single_line(tmp_path):
     flags = seed_flags(tmp_path, learning_rate="abc")
-    done = subprocess.run([sys.executable, "-m", "qllm", "train", *flags], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "qllm", "train", *flags], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip() and "warn" not in line.lower()]
     assert lines == ["error: --learning_rate: invalid float value: 'abc'"], done.stderr

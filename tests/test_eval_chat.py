@@ -15,10 +15,8 @@ from qllm.cli import main
 from qllm.errors import ArgumentError
 from qllm.eval.choice import letter_token_ids, predict_letters
 from qllm.eval.tasks import read_questions
-from qllm.model.loader import TINY_MODEL_DIR, load_tokenizer
+from qllm.model.loader import load_tokenizer
 from qllm.train.workflow import run_train
-
-ROOT = TINY_MODEL_DIR.parents[1]
 
 
 class LetterModel(torch.nn.Module):
@@ -124,12 +122,11 @@ def test_chat_streams_pieces_that_join_to_the_reply_and_stop_at_the_stop_word():
 def test_chat_loads_each_adapter_kind(lora_adapter, tmp_path):
     from peft import get_peft_model
 
-    from qllm.adapters.attach import build_peft_config
     from qllm.chat.chat_model import ChatModel
     from qllm.hparams.finetuning_args import FinetuningArguments
     from qllm.model.loader import load_model
 
-    get_peft_model(load_model("qllm-tiny"), build_peft_config(FinetuningArguments(finetuning_type="vqc"))).save_pretrained(
+    get_peft_model(load_model("qllm-tiny"), FinetuningArguments(finetuning_type="vqc").peft_config()).save_pretrained(
         tmp_path / "vqc")
     for adapter, method in ((lora_adapter, "lora"), (tmp_path / "vqc", "vqc")):
         chat = ChatModel({"model_name_or_path": "qllm-tiny", "adapter_name_or_path": str(adapter), "temperature": 0,
@@ -165,11 +162,10 @@ def test_export_merges_lora_into_a_standalone_model(lora_adapter, tmp_path):
 def test_export_refuses_circuit_adapters(tmp_path, capsys):
     from peft import get_peft_model
 
-    from qllm.adapters.attach import build_peft_config
     from qllm.hparams.finetuning_args import FinetuningArguments
     from qllm.model.loader import load_model
 
-    get_peft_model(load_model("qllm-tiny"), build_peft_config(FinetuningArguments(finetuning_type="tq"))).save_pretrained(
+    get_peft_model(load_model("qllm-tiny"), FinetuningArguments(finetuning_type="tq").peft_config()).save_pretrained(
         tmp_path / "tq")
     assert main(["export", "--model_name_or_path", "qllm-tiny", "--adapter_name_or_path", str(tmp_path / "tq"),
                  "--export_dir", str(tmp_path / "out")]) == 2

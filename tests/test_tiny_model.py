@@ -11,9 +11,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from qllm.data.template import QWEN_CHAT_TEMPLATE
 from qllm.errors import ArgumentError
-from qllm.model.loader import TINY_MODEL_DIR, load_model, resolve_model_path
-
-ROOT = TINY_MODEL_DIR.parents[1]
+from qllm.model.loader import load_model, resolve_model_path
+from qllm.paths import DATA_DIR, TINY_MODEL_DIR
 
 
 def test_qllm_tiny_is_a_small_standard_qwen2_model():
@@ -38,7 +37,7 @@ def test_name_resolves_and_the_model_writes_in_the_data_style():
     assert tokenizer.decode(out[0, ids["input_ids"].shape[1]:]) == "The sky is blue.<|im_end|>"
 
 
-@pytest.mark.parametrize("name", ["/download path/Qwen2.5-0.5B/", "./missing", str(ROOT / "data")])
+@pytest.mark.parametrize("name", ["/download path/Qwen2.5-0.5B/", "./missing", str(DATA_DIR)])
 def test_missing_or_wrong_model_folders_are_named(name):
     with pytest.raises(ArgumentError) as caught:
         resolve_model_path(name)
@@ -57,8 +56,8 @@ def test_build_script_is_deterministic(tmp_path):
     outputs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        subprocess.run([sys.executable, "-m", "qllm.model.build_tiny", "--steps", "2", "--output", str(out)],
-                       cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "qllm.bundled.tiny_model", "--steps", "2", "--output", str(out)],
+                       cwd=tmp_path, check=True, capture_output=True)
         outputs.append(out)
     for file in ("model.safetensors", "tokenizer.json", "config.json"):
         assert (outputs[0] / file).read_bytes() == (outputs[1] / file).read_bytes(), file

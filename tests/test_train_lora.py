@@ -67,7 +67,7 @@ def test_saved_adapter_loads_with_peft_and_reproduces_the_model(lora_run):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from qllm.model.loader import TINY_MODEL_DIR
+    from qllm.paths import TINY_MODEL_DIR
 
     output_dir, _ = lora_run
     config = json.loads((output_dir / "adapter_config.json").read_text())

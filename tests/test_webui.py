@@ -7,8 +7,8 @@ import time
 import pytest
 
 from qllm.errors import ArgumentError
-from webui.runner import Job, Runner
-from webui.train_form import FIELDS, command_line, form_to_args
+from qllm.webui.runner import Job, Runner
+from qllm.webui.train_form import FIELDS, command_line, form_to_args
 
 
 def form(**overrides):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 
-from qllm.errors import ArgumentError
+from qllm.constants import ADAPTER_CONFIG
+from qllm.errors import ArgumentError, InvalidField
 from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.hparams.lists import split_names
 
@@ -23,48 +23,16 @@ def linear_module_names(model) -> list[str]:
 
 
 def check_targets(model, finetuning_args: FinetuningArguments) -> None:
-    """The targets exist and fit the method (quanTA's axes must cover each target's width)."""
-    import torch
-
+    """Every named target is a Linear layer of this model."""
     targets = finetuning_args.target_modules
+    if targets == "all-linear":
+        return
     available = linear_module_names(model)
-    if targets != "all-linear":
-        missing = [name for name in targets if name not in available]
-        if missing:
-            raise ArgumentError(
-                "lora_target", f"'{missing[0]}' matches no linear layer of this model; available: {', '.join(available)}, all"
-            )
-    if finetuning_args.finetuning_type == "quanTA":
-        wanted = set(available if targets == "all-linear" else targets)
-        widths = {m.in_features for name, m in model.named_modules()
-                  if isinstance(m, torch.nn.Linear) and name.split(".")[-1] in wanted}
-        covered = math.prod(finetuning_args.per_dim_features_list)
-        if widths and covered < max(widths):
-            raise ArgumentError(
-                "per_dim_features", f"{finetuning_args.per_dim_features} covers {covered} features but the target layers "
-                f"take up to {max(widths)} inputs; choose sizes whose product is at least {max(widths)}"
-            )
-
-
-def build_peft_config(finetuning_args: FinetuningArguments):
-    """The peft config of the chosen method, every hyperparameter taken from the arguments."""
-    from peft import LoraConfig, TaskType
-
-    from qllm.adapters.quanta import QuanTAConfig
-    from qllm.adapters.tq import TQConfig
-    from qllm.adapters.vqc import VQCConfig
-
-    args = finetuning_args
-    common = {"task_type": TaskType.CAUSAL_LM, "target_modules": args.target_modules}
-    if args.finetuning_type == "lora":
-        return LoraConfig(r=args.lora_rank, lora_alpha=args.lora_alpha or 2 * args.lora_rank,
-                          lora_dropout=args.lora_dropout, **common)
-    if args.finetuning_type in ("vqc", "tq"):
-        config_cls = VQCConfig if args.finetuning_type == "vqc" else TQConfig
-        return config_cls(n_qubits=args.n_qubits, q_depth=args.q_depth, alpha=args.lora_alpha or 2 * args.n_qubits,
-                          dropout=args.lora_dropout, **common)
-    return QuanTAConfig(q_d=args.q_d, per_dim_features=args.per_dim_features_list, dropout=args.lora_dropout,
-                        init_mode=args.quanta_init, **common)
+    missing = [name for name in targets if name not in available]
+    if missing:
+        raise ArgumentError(
+            "lora_target", f"'{missing[0]}' matches no linear layer of this model; available: {', '.join(available)}, all"
+        )
 
 
 def check_base_model(model, adapter_path: str) -> None:
@@ -76,7 +44,7 @@ def check_base_model(model, adapter_path: str) -> None:
     variant, say) does not load silently.  A model without a name (built in code) is not
     checked; a shape mismatch is still caught when the weights load.
     """
-    config = json.loads((Path(adapter_path) / "adapter_config.json").read_text(encoding="utf-8"))
+    config = json.loads((Path(adapter_path) / ADAPTER_CONFIG).read_text(encoding="utf-8"))
     recorded = (config.get("base_model_name_or_path") or "").rstrip("/")
     current = (getattr(model, "name_or_path", "") or "").rstrip("/")
     if recorded and current and Path(recorded).name != Path(current).name:
@@ -92,7 +60,7 @@ def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
 
     paths = split_names(adapter_name_or_path)
     for path in paths:
-        if not (Path(path) / "adapter_config.json").is_file():
+        if not (Path(path) / ADAPTER_CONFIG).is_file():
             raise ArgumentError("adapter_name_or_path", f"'{path}' holds no adapter_config.json; point at a training output_dir")
         check_base_model(model, path)
     for path in paths[:-1]:
@@ -116,7 +84,10 @@ def attach_adapter(model, finetuning_args: FinetuningArguments, adapter_name_or_
         model = load_adapters(model, adapter_name_or_path, is_trainable)
     else:
         check_targets(model, finetuning_args)
-        model = get_peft_model(model, build_peft_config(finetuning_args))
+        try:
+            model = get_peft_model(model, finetuning_args.peft_config())
+        except InvalidField as err:  # a limit that depends on the model (e.g. quanTA's axes vs a layer's width)
+            raise finetuning_args.argument_error(err) from None
     if is_trainable:
         trainable, total = model.get_nb_trainable_parameters()
         logger.info("trainable params: %d || all params: %d || trainable%%: %.4f", trainable, total, 100 * trainable / total)

@@ -1,4 +1,4 @@
-"""Registers `vqc`, `tq` and `quanTA` as peft methods, so peft's own API handles them.
+"""Registers the methods of `qllm.methods` that peft does not ship as peft methods, so peft's own API handles them.
 
 peft's `register_peft_method` requires the name to be a member of its `PeftType` enum,
 which has no public way to grow; `_add_peft_type` adds a member the way `enum` itself
@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from peft.utils import PeftType, register_peft_method
 
-from qllm.adapters.quanta import QuanTAConfig, QuanTAModel
-from qllm.adapters.tq import TQConfig, TQModel
-from qllm.adapters.vqc import VQCConfig, VQCModel
-
-METHODS = {"vqc": (VQCConfig, VQCModel), "tq": (TQConfig, TQModel), "quanta": (QuanTAConfig, QuanTAModel)}
+from qllm.methods import METHODS, Method, import_object
 
 
 def _add_peft_type(name: str) -> None:
@@ -29,11 +25,21 @@ def _add_peft_type(name: str) -> None:
     PeftType._member_names_.append(name)
 
 
-def register_methods() -> None:
-    """Idempotent: safe to call from every entry point."""
+def register_with_peft(method: Method) -> None:
+    """Idempotent: a method already known to peft is left alone."""
     from peft.mapping import PEFT_TYPE_TO_CONFIG_MAPPING
 
-    for name, (config_cls, model_cls) in METHODS.items():
-        _add_peft_type(name.upper())
-        if PeftType[name.upper()] not in PEFT_TYPE_TO_CONFIG_MAPPING:
-            register_peft_method(name=name, config_cls=config_cls, model_cls=model_cls)
+    _add_peft_type(method.peft_type)
+    if PeftType[method.peft_type] not in PEFT_TYPE_TO_CONFIG_MAPPING:
+        register_peft_method(
+            name=method.peft_type.lower(),
+            config_cls=import_object(method.config_class),
+            model_cls=import_object(method.model_class),
+        )
+
+
+def register_methods() -> None:
+    """Every registered method with a tuner of ours; safe to call from every entry point."""
+    for method in METHODS.values():
+        if method.model_class is not None:
+            register_with_peft(method)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qllm.errors import ArgumentError
-from qllm.eval.sample_benchmark import SAMPLE_DIR
+from qllm.paths import SAMPLE_BENCHMARK_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +42,9 @@ def resolve_task_dir(task: str, task_dir: str) -> Path:
     folder = Path(task_dir) / task
     if (folder / "mapping.json").is_file():
         return folder
-    if (SAMPLE_DIR / task / "mapping.json").is_file():
-        logger.info("no %s files under %s: using the bundled sample benchmark (%s)", task, task_dir, SAMPLE_DIR / task)
-        return SAMPLE_DIR / task
+    if (SAMPLE_BENCHMARK_DIR / task / "mapping.json").is_file():
+        logger.info("no %s files under %s: using the bundled sample benchmark (%s)", task, task_dir, SAMPLE_BENCHMARK_DIR / task)
+        return SAMPLE_BENCHMARK_DIR / task
     present = sorted(p.name for p in Path(task_dir).iterdir() if (p / "mapping.json").is_file()) if Path(task_dir).is_dir() else []
     raise ArgumentError(
         "task", f"no benchmark '{task}' under {task_dir} (found: {', '.join(present) or 'none'}); "

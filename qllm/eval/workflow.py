@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from qllm.constants import RESULTS_FILE
 from qllm.data.registry import load_registry
 from qllm.errors import ArgumentError
 from qllm.eval.choice import evaluate_choice
@@ -17,8 +18,6 @@ from qllm.hparams.parser import Source, get_eval_args
 from qllm.model.inference import load_for_inference
 
 logger = logging.getLogger(__name__)
-
-RESULTS_FILE = "results.json"
 
 
 def _is_dataset(task: str, dataset_dir: str) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qllm.hparams.lists import split_names
+from qllm.paths import DATA_DIR
 
 
 @dataclass
@@ -18,8 +19,8 @@ class DataArguments:
         metadata={"help": "Dataset names from dataset_info.json, comma-separated."},
     )
     dataset_dir: str = field(
-        default="data",
-        metadata={"help": "Folder holding dataset_info.json and the dataset files."},
+        default=str(DATA_DIR),
+        metadata={"help": "Folder holding dataset_info.json and the dataset files (default: the bundled data/)."},
     )
     cutoff_len: int = field(
         default=1024,

@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from qllm.paths import EVALUATION_DIR
+
 
 @dataclass
 class EvaluationArguments:
@@ -11,7 +13,9 @@ class EvaluationArguments:
     task: str = field(
         metadata={"help": "mmlu, cmmlu, ceval (folders of task_dir), or a dataset of dataset_info.json with a test split."},
     )
-    task_dir: str = field(default="evaluation", metadata={"help": "Folder holding the benchmark folders."})
+    task_dir: str = field(
+        default=str(EVALUATION_DIR), metadata={"help": "Folder holding the benchmark folders (default: the bundled evaluation/)."}
+    )
     n_shot: int = field(default=5, metadata={"help": "Examples from the dev split shown before each question."})
     lang: Literal["en", "zh"] | None = field(
         default=None, metadata={"help": "Prompt language; by default en for mmlu, zh for cmmlu / ceval."}

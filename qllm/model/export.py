@@ -1,4 +1,4 @@
-"""`qllm export`: merge a linear adapter (lora, quanTA) into the base and save a standalone model."""
+"""`qllm export`: merge a linear adapter (a mergeable method of qllm.methods) into the base and save a standalone model."""
 
 from __future__ import annotations
 
@@ -11,20 +11,14 @@ from qllm.model.inference import adapter_method, load_for_inference
 
 logger = logging.getLogger(__name__)
 
-MERGEABLE = ("lora", "quanTA")
-
-
 def run_export(source: Source) -> Path:
     model_args, data_args, export_args, finetuning_args = get_export_args(source)
     if not model_args.adapter_name_or_path:
         raise ArgumentError("adapter_name_or_path", "is required: export merges an adapter into the base model")
     for path in model_args.adapter_paths:
         method = adapter_method(path)
-        if method in ("vqc", "tq"):
-            raise ArgumentError(
-                "adapter_name_or_path", f"{path} is a {method} adapter: a measured circuit is not a linear update of "
-                "the weights and cannot be merged; use it as base + adapter (python -m qllm chat / eval)"
-            )
+        if method is not None and not method.mergeable:
+            raise ArgumentError("adapter_name_or_path", f"{path} is a {method.name} adapter: {method.not_mergeable_why}")
     target = Path(export_args.export_dir)
     if target.exists() and any(target.iterdir()):
         raise ArgumentError("export_dir", f"'{target}' exists and is not empty; choose a new folder")

@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qllm.constants import ADAPTER_CONFIG
 from qllm.data.template import Template, get_template
 from qllm.hparams.data_args import DataArguments
 from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.hparams.model_args import ModelArguments
+from qllm.methods import Method, method_for_peft_type
 from qllm.model.loader import load_model, load_tokenizer
 
 logger = logging.getLogger(__name__)
-
-PEFT_TYPE_TO_METHOD = {"LORA": "lora", "VQC": "vqc", "TQ": "tq", "QUANTA": "quanTA"}
-
 
 @dataclass
 class LoadedModel:
@@ -27,12 +26,12 @@ class LoadedModel:
     adapter_methods: list[str]  # the method of each loaded adapter, in order
 
 
-def adapter_method(path: str) -> str | None:
+def adapter_method(path: str) -> Method | None:
     """The method an adapter folder was saved with (from its adapter_config.json)."""
-    config = Path(path) / "adapter_config.json"
+    config = Path(path) / ADAPTER_CONFIG
     if not config.is_file():
         return None
-    return PEFT_TYPE_TO_METHOD.get(json.loads(config.read_text()).get("peft_type", ""), None)
+    return method_for_peft_type(json.loads(config.read_text()).get("peft_type", ""))
 
 
 def inference_device() -> str:
@@ -50,7 +49,7 @@ def load_for_inference(model_args: ModelArguments, data_args: DataArguments, fin
     methods: list[str] = []
     if model_args.adapter_name_or_path:
         paths = model_args.adapter_paths
-        methods = [adapter_method(p) or "?" for p in paths]
+        methods = [getattr(adapter_method(p), "name", "?") for p in paths]
         if methods[-1] not in ("?", finetuning_args.finetuning_type):
             logger.warning(
                 "note: %s holds a %s adapter; loading it as such (--finetuning_type %s does not apply)",

@@ -8,11 +8,10 @@ import re
 from pathlib import Path
 
 from qllm.errors import ArgumentError
+from qllm.paths import TINY_MODEL_DIR, TINY_MODEL_NAME
 
 logger = logging.getLogger(__name__)
 
-TINY_MODEL_NAME = "qllm-tiny"
-TINY_MODEL_DIR = Path(__file__).resolve().parents[2] / "assets" / TINY_MODEL_NAME
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 

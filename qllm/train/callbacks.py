@@ -13,7 +13,8 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
-from qllm.train.log_file import LOG_FILE, read_log
+from qllm.constants import TRAINER_LOG
+from qllm.train.log_file import read_log
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class LogCallback(TrainerCallback):
     """Fields follow LLaMA-Factory's `trainer_log.jsonl`, plus tokens per second and peak memory."""
 
     def __init__(self, output_dir: str | Path) -> None:
-        self.path = Path(output_dir) / LOG_FILE
+        self.path = Path(output_dir) / TRAINER_LOG
         self.start_time = 0.0
         self.start_step = 0
         self.start_tokens = 0

@@ -10,12 +10,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-LOG_FILE = "trainer_log.jsonl"
+from qllm.constants import TRAINER_LOG
 
 
 def read_log(output_dir: str | Path) -> list[dict[str, Any]]:
     """All complete records; a line being written right now is skipped, not an error."""
-    path = Path(output_dir) / LOG_FILE
+    path = Path(output_dir) / TRAINER_LOG
     if not path.is_file():
         return []
     records = []

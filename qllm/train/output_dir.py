@@ -9,25 +9,34 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from qllm.constants import (
+    ADAPTER_CONFIG,
+    CONSOLE_LOG,
+    FINISHED_MARKER,
+    PLOT_FILE,
+    RUN_LOG,
+    TRAIN_ARGS,
+    TRAINER_LOG,
+    checkpoint_step,
+    checkpoints,
+)
 from qllm.errors import ArgumentError
 
 RUN_FILES = {
-    "adapter_config.json", "adapter_model.safetensors", "README.md", "trainer_log.jsonl", "trainer_state.json",
-    "all_results.json", "train_results.json", "eval_results.json", "train_args.yaml", "training_loss.png",
-    "run.log", "training_args.bin", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-    "chat_template.jinja", "vocab.json", "merges.txt", "added_tokens.json", "runs", "console.log",
+    ADAPTER_CONFIG, "adapter_model.safetensors", "README.md", TRAINER_LOG, "trainer_state.json",
+    FINISHED_MARKER, "train_results.json", "eval_results.json", TRAIN_ARGS, PLOT_FILE,
+    RUN_LOG, "training_args.bin", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+    "chat_template.jinja", "vocab.json", "merges.txt", "added_tokens.json", "runs", CONSOLE_LOG,
 }
-FINISHED_MARKER = "all_results.json"
-CONSOLE_LOG = "console.log"  # the board's capture of the training process's output
 
 
 def _is_run_file(path: Path) -> bool:
-    return path.name in RUN_FILES or (path.is_dir() and path.name.startswith("checkpoint-"))
+    return path.name in RUN_FILES or (path.is_dir() and checkpoint_step(path) is not None)
 
 
 def last_checkpoint(output_dir: Path) -> Path | None:
-    steps = [(int(p.name.split("-")[1]), p) for p in output_dir.glob("checkpoint-*") if p.name.split("-")[1].isdigit()]
-    return max(steps)[1] if steps else None
+    found = checkpoints(output_dir)
+    return found[-1] if found else None
 
 
 def plan_output_dir(output_dir: str, overwrite: bool) -> Path | None:

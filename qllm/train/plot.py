@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qllm.constants import PLOT_FILE
 from qllm.train.log_file import loss_series, read_log, smooth
-
-PLOT_FILE = "training_loss.png"
 
 
 def plot_loss(output_dir: str | Path) -> Path | None:

@@ -14,19 +14,17 @@ from typing import Any
 import yaml
 
 from qllm.adapters.attach import attach_adapter
+from qllm.constants import CONSOLE_LOG, RUN_LOG, TRAIN_ARGS
 from qllm.data.pipeline import load_tokenized
 from qllm.data.template import get_template
 from qllm.hparams.parser import Source, TrainArgs, get_train_args
 from qllm.hparams.training_args import TrainingArguments
 from qllm.model.loader import load_model, load_tokenizer
 from qllm.train.callbacks import LogCallback
-from qllm.train.output_dir import CONSOLE_LOG, clear_run_files, plan_output_dir
+from qllm.train.output_dir import clear_run_files, plan_output_dir
 from qllm.train.plot import plot_loss
 
 logger = logging.getLogger(__name__)
-
-ARGS_FILE = "train_args.yaml"
-RUN_LOG = "run.log"
 
 
 def resolved_arguments(args: TrainArgs) -> dict[str, Any]:
@@ -76,11 +74,11 @@ def run_train(source: Source) -> TrainOutcome:
 
     output_dir = Path(training_args.output_dir)
     if checkpoint is None:
-        clear_run_files(output_dir, keep=(ARGS_FILE, RUN_LOG, CONSOLE_LOG))
+        clear_run_files(output_dir, keep=(TRAIN_ARGS, RUN_LOG, CONSOLE_LOG))
     output_dir.mkdir(parents=True, exist_ok=True)
     handler = _attach_run_log(output_dir, resume=checkpoint is not None)
     try:
-        (output_dir / ARGS_FILE).write_text(yaml.safe_dump(resolved_arguments(args), sort_keys=False), encoding="utf-8")
+        (output_dir / TRAIN_ARGS).write_text(yaml.safe_dump(resolved_arguments(args), sort_keys=False), encoding="utf-8")
         if checkpoint:
             logger.info("resuming from %s", checkpoint)
         if training_args.include_num_input_tokens_seen == "no":

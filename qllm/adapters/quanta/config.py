@@ -6,8 +6,8 @@ from math import prod
 from peft.utils import PeftType
 
 from qllm.adapters.config import TargetedConfig
-
-INIT_MODES = ("frozen_copy", "zero_last")
+from qllm.errors import InvalidField
+from qllm.methods import check_config
 
 
 @dataclass
@@ -31,14 +31,11 @@ class QuanTAConfig(TargetedConfig):
         super().__post_init__()
         self.peft_type = PeftType.QUANTA
         self.per_dim_features = [int(f) for f in self.per_dim_features]
-        if self.q_d < 2:
-            raise ValueError(f"q_d must be at least 2 (a tensor acts on a pair of axes), got {self.q_d}")
+        check_config(self)
         if len(self.per_dim_features) != self.q_d:
-            raise ValueError(f"per_dim_features has {len(self.per_dim_features)} sizes but q_d is {self.q_d}")
-        if min(self.per_dim_features) < 1:
-            raise ValueError(f"per_dim_features must be positive, got {self.per_dim_features}")
-        if self.init_mode not in INIT_MODES:
-            raise ValueError(f"init_mode must be one of {', '.join(INIT_MODES)}, got {self.init_mode}")
+            raise InvalidField(
+                "per_dim_features", f"needs {self.q_d} sizes, one per axis (q_d={self.q_d}); got {self.per_dim_features}"
+            )
 
     @property
     def total_features(self) -> int:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qllm.adapters.layer import AdapterLinear
+from qllm.errors import InvalidField
 
 
 class TensorAdapter(nn.Module):
@@ -81,8 +82,8 @@ class QuanTALinear(AdapterLinear):
 
     def make_adapter(self, config) -> nn.Module:
         if config.total_features < self.in_features:
-            raise ValueError(
-                f"per_dim_features {config.per_dim_features} cover {config.total_features} features, "
-                f"fewer than the layer's {self.in_features} inputs"
+            raise InvalidField(
+                "per_dim_features", f"{config.per_dim_features} covers {config.total_features} features but the "
+                f"target layers take up to {self.in_features} inputs; choose sizes whose product is at least {self.in_features}"
             )
         return TensorAdapter(self.in_features, self.out_features, config)

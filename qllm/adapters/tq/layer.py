@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from qllm.adapters.circuit.adapter import CircuitAdapter
 from qllm.adapters.layer import AdapterLinear
-from qllm.adapters.vqc.layer import CircuitAdapter
 
 
 class TQLinear(AdapterLinear):

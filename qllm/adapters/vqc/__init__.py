@@ -1,7 +1,7 @@
 """`vqc`: the circuit of DESIGN.md simulated with pyvqnet."""
 
 from qllm.adapters.vqc.config import VQCConfig
-from qllm.adapters.vqc.layer import CircuitAdapter, VQCLinear
+from qllm.adapters.vqc.layer import VQCLinear
 from qllm.adapters.vqc.model import VQCModel
 
-__all__ = ["CircuitAdapter", "VQCConfig", "VQCLinear", "VQCModel"]
+__all__ = ["VQCConfig", "VQCLinear", "VQCModel"]

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from webui.control import (
+from qllm.constants import EVAL_ARGS, RESULTS_FILE
+from qllm.paths import EVALUATION_DIR
+from qllm.webui.control import (
     BENCHMARKS,
     HISTORY_HEADERS,
     SAVES,
@@ -20,14 +22,14 @@ from webui.control import (
     model_folder,
     runs_root,
 )
-from webui.locales import LANGUAGES, text
-from webui.runner import Job, Runner, write_args
+from qllm.webui.locales import LANGUAGES, text
+from qllm.webui.runner import Job, Runner, write_args
 
 RESULT_HEADERS = ["", "accuracy (%)"]
 
 
 def result_rows(folder: str) -> list[list]:
-    path = Path(folder) / "results.json"
+    path = Path(folder) / RESULTS_FILE
     if not path.is_file():
         return []
     result = json.loads(path.read_text(encoding="utf-8"))
@@ -39,7 +41,7 @@ def result_rows(folder: str) -> list[list]:
 def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.components.Component]:
     with gr.Row():
         task = gr.Dropdown(eval_task_choices(), value="mmlu", elem_id="task")
-        task_dir = gr.Textbox(value="evaluation", elem_id="task_dir")
+        task_dir = gr.Textbox(value=str(EVALUATION_DIR), elem_id="task_dir")
         n_shot = gr.Number(value=5, precision=0, minimum=0, elem_id="n_shot")
         lang = gr.Dropdown(["auto", "en", "zh"], value="auto", elem_id="eval_lang")
         split = gr.Dropdown(["test", "val", "dev"], value="test", elem_id="split")
@@ -68,7 +70,7 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         code = LANGUAGES[lang_name]
         if runner.busy():
             return f"⚠ {text('busy', code)}"
-        if not Path(folder).is_dir() and task_name in BENCHMARKS and folder != "evaluation":
+        if not Path(folder).is_dir() and task_name in BENCHMARKS:
             return f"⚠ --task_dir: no folder '{folder}'"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         jobs = []
@@ -82,7 +84,7 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
                 args["lang"] = language
             if adapter:
                 args["adapter_name_or_path"] = str(run)
-            jobs.append(Job("eval", str(write_args(save_dir / "eval_args.yaml", args)), str(save_dir)))
+            jobs.append(Job("eval", str(write_args(save_dir / EVAL_ARGS, args)), str(save_dir)))
         runner.start(jobs)
         return ""
 

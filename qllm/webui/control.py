@@ -6,22 +6,20 @@ Everything here reads files; nothing imports torch at module import time.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from qllm.constants import ADAPTER_CONFIG, CONFIGS_FOLDER, FINISHED_MARKER, RESULTS_FILE, TRAINER_LOG, checkpoints
 from qllm.data.registry import DatasetAttr, load_registry
 from qllm.errors import ArgumentError
+from qllm.paths import DATA_DIR, saves_dir
 from qllm.train.log_file import read_log
-from qllm.train.output_dir import FINISHED_MARKER
 
-ROOT = Path(__file__).resolve().parents[1]
-SAVES = Path(os.environ.get("QLLM_SAVES_DIR", ROOT / "saves"))  # the tests point it elsewhere
-CONFIGS = SAVES / "configs"
-DATA_DIR = ROOT / "data"
+SAVES = saves_dir()  # the tests point it elsewhere with QLLM_SAVES_DIR
+CONFIGS = SAVES / CONFIGS_FOLDER
 MODELS = ["qllm-tiny", "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-7B"]
 BENCHMARKS = ["mmlu", "cmmlu", "ceval"]
 SAFE_NAME = re.compile(r"^[\w.\-]+$")
@@ -48,9 +46,9 @@ def list_runs(model: str, method: str) -> list[str]:
         return []
     names = []
     for run in sorted(root.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-        if (run / "adapter_config.json").is_file():
+        if (run / ADAPTER_CONFIG).is_file():
             names.append(run.name)
-        names += [f"{run.name}/{c.name}" for c in sorted(run.glob("checkpoint-*")) if (c / "adapter_config.json").is_file()]
+        names += [f"{run.name}/{c.name}" for c in reversed(checkpoints(run)) if (c / ADAPTER_CONFIG).is_file()]
     return names
 
 
@@ -58,7 +56,7 @@ def list_all_runs(model: str) -> dict[str, Path]:
     """`method/run` -> folder, for every run of any method that logged progress."""
     root = SAVES / model_folder(model)
     found = {}
-    for log in sorted(root.glob("*/*/trainer_log.jsonl")):
+    for log in sorted(root.glob(f"*/*/{TRAINER_LOG}")):
         found[f"{log.parent.parent.name}/{log.parent.name}"] = log.parent
     return found
 
@@ -145,9 +143,10 @@ def load_config(name: str) -> dict[str, Any]:
 def eval_history(model: str) -> list[list[Any]]:
     """Every saved evaluation of this model's runs: adapter, task, split, n_shot, categories."""
     rows = []
-    for path in sorted((SAVES / model_folder(model)).glob("*/*/eval/*/results.json"), key=lambda p: p.stat().st_mtime):
+    for path in sorted((SAVES / model_folder(model)).glob(f"*/*/eval/*/{RESULTS_FILE}"), key=lambda p: p.stat().st_mtime):
         result = json.loads(path.read_text(encoding="utf-8"))
-        adapter = f"{path.parents[3].name}/{path.parents[2].name}"
+        run = path.parent.parent.parent  # <method>/<run>/eval/<evaluation>/results.json
+        adapter = f"{run.parent.name}/{run.name}"
         if result.get("kind") == "exact_match":
             scores = f"exact match {100 * result['accuracy']:.1f}%, eval loss {result['eval_loss']:.3f}"
         else:

@@ -19,6 +19,8 @@ import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from qllm.paths import DATA_DIR
+
 WORDS = (
     "apple river stone cloud tiger piano lemon rocket garden silver candle forest "
     "window purple ocean yellow pencil dragon orange castle mirror planet bridge "
@@ -241,4 +243,4 @@ def write_bundled_data(data_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    write_bundled_data(Path(__file__).resolve().parents[2] / "data")
+    write_bundled_data(DATA_DIR)

@@ -7,11 +7,11 @@ from typing import Any
 
 import gradio as gr
 
+from qllm.constants import CONSOLE_LOG, TRAINER_LOG, checkpoints
 from qllm.errors import ArgumentError
-from qllm.train.log_file import LOG_FILE, read_log
-from qllm.train.output_dir import CONSOLE_LOG
-from webui.charts import compare_figure, loss_figure
-from webui.control import (
+from qllm.train.log_file import read_log
+from qllm.webui.charts import compare_figure, loss_figure
+from qllm.webui.control import (
     COMPARE_HEADERS,
     dataset_choices,
     dataset_preview,
@@ -22,9 +22,9 @@ from webui.control import (
     run_summary,
     save_config,
 )
-from webui.locales import LANGUAGES, text
-from webui.runner import Job, Runner, write_args
-from webui.train_form import FIELD_KEYS, FIELDS, args_file, command_line, default_run_name, form_to_args
+from qllm.webui.locales import LANGUAGES, text
+from qllm.webui.runner import Job, Runner, write_args
+from qllm.webui.train_form import FIELD_KEYS, FIELDS, args_file, command_line, default_run_name, form_to_args
 
 GROUPS = (("data", "group_data"), ("optim", "group_optim"), ("method", "group_method"), ("eval", "group_eval"),
           ("output", "group_output"))
@@ -76,9 +76,9 @@ def status_markdown(runner: Runner, lang: str) -> str:
         details.append(f"{text('final', lang)} {losses[-1]:.4f}")
     if evals:
         details.append(f"{text('final_eval', lang)} {evals[-1]:.4f}")
-    checkpoints = sorted(Path(state.folder).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    if state.status == "stopped" and checkpoints:
-        details.append(f"checkpoint `{checkpoints[-1].name}`")
+    saved = checkpoints(state.folder)
+    if state.status == "stopped" and saved:
+        details.append(f"checkpoint `{saved[-1].name}`")
     return head + (" · " + " · ".join(details) if details else "")
 
 
@@ -161,7 +161,7 @@ def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], r
         state = runner.state()
         if state is None or state.kind != "train":
             return text("idle", code), "", "", None, None
-        drawn = [lang_name, state.folder, state.status, *(file_mtime(Path(state.folder) / name) for name in (LOG_FILE, CONSOLE_LOG))]
+        drawn = [lang_name, state.folder, state.status, *(file_mtime(Path(state.folder) / name) for name in (TRAINER_LOG, CONSOLE_LOG))]
         if drawn == last_drawn:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
         records = read_log(state.folder)

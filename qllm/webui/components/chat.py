@@ -5,9 +5,9 @@ from __future__ import annotations
 import gradio as gr
 
 from qllm.errors import ArgumentError
-from webui.chat_session import ChatSession
-from webui.control import runs_root
-from webui.locales import LANGUAGES, text
+from qllm.webui.chat_session import ChatSession
+from qllm.webui.control import runs_root
+from qllm.webui.locales import LANGUAGES, text
 
 
 def create_chat_tab(top: dict, session: ChatSession) -> dict[str, gr.components.Component]:

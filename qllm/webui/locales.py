@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from qllm.methods import FIELDS as METHOD_FIELDS
+from qllm.methods import METHODS
+
 LANGUAGES = {"English": "en", "中文": "zh"}
 
 # component key -> language -> {"label": ..., "info": ...} (buttons and headings use "value")
@@ -12,8 +15,8 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
         "zh": {"label": "模型", "info": "qllm-tiny（内置）、Hub 模型名或本地模型目录"},
     },
     "finetuning_type": {
-        "en": {"label": "Method", "info": "lora, vqc (pyvqnet), tq (torchquantum), quanTA"},
-        "zh": {"label": "微调方法", "info": "lora、vqc（pyvqnet）、tq（torchquantum）、quanTA"},
+        lang: {"label": label, "info": separator.join(f"{m.name}: {m.summary[lang]}" for m in METHODS.values())}
+        for lang, label, separator in (("en", "Method", "; "), ("zh", "微调方法", "；"))
     },
     "template": {"en": {"label": "Template", "info": "chat template"}, "zh": {"label": "模板", "info": "对话模板"}},
     "adapter": {
@@ -62,18 +65,6 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
                     "zh": {"label": "目标模块", "info": "要适配的线性层，逗号分隔，或 all"}},
     # methods
     "group_method": {"en": {"label": "Method settings"}, "zh": {"label": "方法参数"}},
-    "lora_rank": {"en": {"label": "LoRA rank"}, "zh": {"label": "LoRA 秩"}},
-    "lora_alpha": {"en": {"label": "Alpha", "info": "scale numerator; 0 = 2 x rank (LoRA) or 2 x qubits (vqc/tq)"},
-                   "zh": {"label": "Alpha", "info": "缩放系数分子；0 表示 LoRA 取 2 倍秩、vqc/tq 取 2 倍比特数"}},
-    "lora_dropout": {"en": {"label": "Adapter dropout"}, "zh": {"label": "适配器 dropout"}},
-    "n_qubits": {"en": {"label": "Qubits", "info": "circuit width, 1-16"}, "zh": {"label": "量子比特数", "info": "线路宽度 1-16"}},
-    "q_depth": {"en": {"label": "Circuit depth", "info": "layers with data re-uploading"},
-                "zh": {"label": "线路深度", "info": "数据重上传的层数"}},
-    "q_d": {"en": {"label": "q_d", "info": "number of tensor axes"}, "zh": {"label": "q_d", "info": "张量分解的维数"}},
-    "per_dim_features": {"en": {"label": "Per-axis sizes", "info": "e.g. 16,8,4,2; product >= layer width"},
-                         "zh": {"label": "各维大小", "info": "例如 16,8,4,2；乘积需不小于层宽"}},
-    "quanta_init": {"en": {"label": "quanTA start", "info": "frozen_copy (paper) or zero_last (faster)"},
-                    "zh": {"label": "quanTA 初始化", "info": "frozen_copy（论文）或 zero_last（更快）"}},
     # evaluation during training
     "group_eval": {"en": {"label": "Evaluation while training"}, "zh": {"label": "训练中评估"}},
     "evaluation_strategy": {"en": {"label": "Evaluation strategy"}, "zh": {"label": "评估策略"}},
@@ -133,6 +124,13 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "temperature": {"en": {"label": "Temperature", "info": "0 = greedy"}, "zh": {"label": "温度", "info": "0 为贪心解码"}},
     "top_p": {"en": {"label": "Top-p"}, "zh": {"label": "Top-p"}},
 }
+
+# each method's fields: labels and help lines from its record
+LOCALES.update({
+    spec.name: {lang: {"label": spec.label[lang], **({"info": spec.info[lang]} if lang in spec.info else {})}
+                for lang in LANGUAGES.values()}
+    for spec in METHOD_FIELDS.values()
+})
 
 MESSAGES: dict[str, dict[str, str]] = {
     "idle": {"en": "No run yet. Choose settings and press Start.", "zh": "尚无任务。设置参数后点击“开始”。"},

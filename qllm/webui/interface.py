@@ -6,16 +6,18 @@ subprocesses owned by the Runner; chat loads its model in this process on demand
 
 from __future__ import annotations
 
+import argparse
+
 import gradio as gr
 
-from webui.chat_session import ChatSession
-from webui.components.chat import create_chat_tab
-from webui.components.evaluate import create_eval_tab
-from webui.components.top import create_top
-from webui.components.train import create_train_tab
-from webui.control import device_info
-from webui.locales import LANGUAGES, LOCALES
-from webui.runner import Runner
+from qllm.webui.chat_session import ChatSession
+from qllm.webui.components.chat import create_chat_tab
+from qllm.webui.components.evaluate import create_eval_tab
+from qllm.webui.components.top import create_top
+from qllm.webui.components.train import create_train_tab
+from qllm.webui.control import device_info
+from qllm.webui.locales import LANGUAGES, LOCALES
+from qllm.webui.runner import Runner
 
 CSS = ".qllm-progress-text { font-size: 0.9em; margin-top: 4px; }"
 
@@ -59,3 +61,13 @@ def create_ui(runner: Runner | None = None, session: ChatSession | None = None) 
 
 def launch(host: str, port: int, share: bool) -> None:
     create_ui().queue().launch(server_name=host, server_port=port, share=share, css=CSS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`qllm webui` / `python app.py`: serve the board until interrupted."""
+    parser = argparse.ArgumentParser(prog="qllm webui", description="Serve the QLLM board.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for all)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    options = parser.parse_args(argv)
+    launch(host=options.host, port=options.port, share=options.share)

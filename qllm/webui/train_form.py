@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qllm.constants import TRAIN_ARGS
 from qllm.errors import ArgumentError
+from qllm.methods import FIELDS as METHOD_FIELDS
+from qllm.methods import MethodField, methods_using
 from qllm.model.loader import resolve_model_path
+from qllm.paths import DATA_DIR
 from qllm.train.output_dir import plan_output_dir
-from webui.control import DATA_DIR, SAFE_NAME, runs_root
+from qllm.webui.control import SAFE_NAME, runs_root
 
 ALL_METHODS: tuple[str, ...] = ()
 
@@ -33,10 +37,20 @@ class Field:
     methods: tuple[str, ...] = ALL_METHODS  # shown only for these methods
 
 
+def method_field(spec: MethodField) -> Field:
+    """A method's hyperparameter as a form field, shown only while a method that takes it is chosen.
+
+    A field whose default the method derives (None) shows 0, which means "derive it".
+    """
+    kind = "dropdown" if spec.choices else {"int": "int", "float": "number"}.get(spec.kind, "text")
+    default = 0 if spec.default is None else spec.default
+    return Field(spec.name, kind, default, "method", spec.choices, methods=methods_using(spec.name))
+
+
 FIELDS = (
     Field("stage", "dropdown", "sft", "data", ("sft", "pt")),
     Field("dataset", "multiselect", ["qllm_tasks"], "data"),
-    Field("dataset_dir", "text", str(DATA_DIR.relative_to(DATA_DIR.parent)), "data"),
+    Field("dataset_dir", "text", str(DATA_DIR), "data"),
     Field("tokenized_path", "text", "", "data"),
     Field("overwrite_cache", "checkbox", True, "data"),
     Field("cutoff_len", "int", 1024, "data"),
@@ -51,14 +65,7 @@ FIELDS = (
     Field("warmup_steps", "int", 20, "optim"),
     Field("lora_target", "text", "q_proj,v_proj", "optim"),
     Field("fp16", "checkbox", False, "optim"),
-    Field("lora_rank", "int", 8, "method", methods=("lora",)),
-    Field("lora_alpha", "number", 0, "method", methods=("lora", "vqc", "tq")),
-    Field("lora_dropout", "number", 0.0, "method"),
-    Field("n_qubits", "int", 8, "method", methods=("vqc", "tq")),
-    Field("q_depth", "int", 1, "method", methods=("vqc", "tq")),
-    Field("q_d", "int", 4, "method", methods=("quanTA",)),
-    Field("per_dim_features", "text", "16,8,4,2", "method", methods=("quanTA",)),
-    Field("quanta_init", "dropdown", "frozen_copy", "method", ("frozen_copy", "zero_last"), methods=("quanTA",)),
+    *(method_field(spec) for spec in METHOD_FIELDS.values()),
     Field("evaluation_strategy", "dropdown", "steps", "eval", ("no", "steps", "epoch")),
     Field("eval_steps", "int", 50, "eval"),
     Field("per_device_eval_batch_size", "int", 8, "eval"),
@@ -114,8 +121,9 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
     args["dataset"] = ",".join(values["dataset"])
     args["tokenized_path"] = args["tokenized_path"] or None
     args["max_samples"] = args["max_samples"] or None
-    if "lora_alpha" in args:
-        args["lora_alpha"] = args["lora_alpha"] or None
+    for key, spec in METHOD_FIELDS.items():
+        if spec.default is None and key in args:
+            args[key] = args[key] or None  # 0 or empty: the method derives it
     if args["evaluation_strategy"] == "no":
         args.pop("eval_steps")
         args["load_best_model_at_end"] = False
@@ -142,4 +150,4 @@ def command_line(args: dict[str, Any]) -> str:
 
 
 def args_file(args: dict[str, Any]) -> Path:
-    return Path(args["output_dir"]) / "train_args.yaml"
+    return Path(args["output_dir"]) / TRAIN_ARGS

@@ -1,6 +1,6 @@
 """A small multiple-choice benchmark in the MMLU / CMMLU / C-Eval layout, written by the project.
 
-    python -m qllm.eval.sample_benchmark        # rewrites evaluation/sample/
+    python -m qllm.bundled.sample_benchmark        # rewrites evaluation/sample/
 
 It stands in for the real benchmarks when they are not installed (see the README), so
 that evaluation runs offline end to end.  Layout, the same as for the real files:
@@ -16,9 +16,9 @@ import json
 import random
 from pathlib import Path
 
-from qllm.data.synthetic import ANIMALS, COLORS
+from qllm.bundled.synthetic import ANIMALS, COLORS
+from qllm.paths import SAMPLE_BENCHMARK_DIR
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "evaluation" / "sample"
 SPLIT_SIZES = {"dev": 5, "val": 5, "test": 12}
 
 Question = tuple[str, str, list[str]]  # question, correct answer, wrong answers
@@ -140,7 +140,7 @@ def _rows(maker, zh: bool, count: int, rng: random.Random) -> list[list[str]]:
     return rows
 
 
-def write_sample(root: Path = SAMPLE_DIR, seed: int = 0) -> None:
+def write_sample(root: Path = SAMPLE_BENCHMARK_DIR, seed: int = 0) -> None:
     rng = random.Random(seed)
     total = sum(SPLIT_SIZES.values())
     for task, subjects in SUBJECTS.items():

@@ -1,7 +1,7 @@
 """Build the embedded default model `qllm-tiny` from the project's own text.
 
-    python -m qllm.model.build_tiny                 # rebuild assets/qllm-tiny
-    python -m qllm.model.build_tiny --steps 5 --output /tmp/x   # a quick smoke build
+    python -m qllm.bundled.tiny_model                 # rebuild assets/qllm-tiny
+    python -m qllm.bundled.tiny_model --steps 5 --output /tmp/x   # a quick smoke build
 
 Steps: train a byte-level BPE tokenizer (Qwen2's pre-tokenizer, ChatML special tokens)
 on `pretraining_corpus()`, create a small Qwen2 model, pre-train it briefly with the
@@ -23,9 +23,9 @@ from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_toke
 from transformers import Qwen2Config, Qwen2ForCausalLM, Trainer, TrainingArguments, set_seed
 from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX, Qwen2Tokenizer
 
-from qllm.data.synthetic import pretraining_corpus
+from qllm.bundled.synthetic import pretraining_corpus
 from qllm.data.template import QWEN_CHAT_TEMPLATE
-from qllm.model.loader import TINY_MODEL_DIR
+from qllm.paths import TINY_MODEL_DIR
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import yaml
 
-from qllm.train.output_dir import CONSOLE_LOG, FINISHED_MARKER
-from webui.control import ROOT, SAVES
+from qllm.constants import BOARD_STATE, CONSOLE_LOG, FINISHED_MARKER, RESULTS_FILE
+from qllm.webui.control import SAVES
 
-STATE_FILE = SAVES / ".board" / "run.json"
+STATE_FILE = SAVES / BOARD_STATE
 STOP_GRACE_SECONDS = 8
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # tqdm's cursor moves
 
@@ -116,7 +116,7 @@ class Runner:
         if process is not None:
             return process.wait()
         folder = Path(state.folder)
-        return 0 if (folder / FINISHED_MARKER).is_file() or (folder / "results.json").is_file() else 1
+        return 0 if (folder / FINISHED_MARKER).is_file() or (folder / RESULTS_FILE).is_file() else 1
 
     def busy(self) -> bool:
         state = self.state()
@@ -136,10 +136,10 @@ class Runner:
         folder = Path(job.folder)
         folder.mkdir(parents=True, exist_ok=True)
         log = (folder / CONSOLE_LOG).open("w", encoding="utf-8")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
             [sys.executable, "-m", "qllm", job.kind, job.args_file],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, env=env,
         )
         log.close()  # the child holds its own copy of the file
