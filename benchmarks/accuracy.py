@@ -27,8 +27,13 @@ RESULTS = RESULTS_DIR / "accuracy.md"
 
 def train(method: str) -> float:
     start = time.time()
-    subprocess.run(["bash", str(PROJECT_ROOT / "examples" / SCRIPTS[method])], cwd=PROJECT_ROOT, check=True,
-                   capture_output=True, env={**os.environ, "PYTHON": sys.executable})
+    subprocess.run(
+        ["bash", str(PROJECT_ROOT / "examples" / SCRIPTS[method])],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
     return time.time() - start
 
 

@@ -64,7 +64,10 @@ def layer_times(repeats: int, rounds: int) -> dict[str, float]:
     torch.manual_seed(0)
     x = torch.randn(1024, 896, requires_grad=True)
     steps = {}
-    variants = [(m, m, None) for m in METHODS] + [("vqc, gate by gate", "vqc", False), ("tq, gate by gate", "tq", False)]
+    variants = [(m, m, None) for m in METHODS] + [
+        ("vqc, gate by gate", "vqc", False),
+        ("tq, gate by gate", "tq", False),
+    ]
     for label, method, fast in variants:
         config = peft_config(method, ["0"])
         config.task_type = None  # a bare layer, not a causal LM
@@ -73,7 +76,8 @@ def layer_times(repeats: int, rounds: int) -> dict[str, float]:
             adapter = layer.adapters["default"]
             torch.nn.init.normal_(adapter.B.weight)
             steps[label] = lambda layer=layer, adapter=adapter: (
-                (layer.base_layer(x) + adapter(x, fast=False)).sum().backward())
+                (layer.base_layer(x) + adapter(x, fast=False)).sum().backward()
+            )
         else:
             steps[label] = lambda layer=layer: layer(x).sum().backward()
     samples: dict[str, list[float]] = {label: [] for label in steps}
@@ -88,8 +92,14 @@ def qwen_shaped_model():
 
     torch.manual_seed(0)
     config = Qwen2Config(
-        vocab_size=8192, hidden_size=896, intermediate_size=4864, num_hidden_layers=4,
-        num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True,
+        vocab_size=8192,
+        hidden_size=896,
+        intermediate_size=4864,
+        num_hidden_layers=4,
+        num_attention_heads=14,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
     )
     return Qwen2ForCausalLM(config)
 
@@ -125,7 +135,9 @@ def training_steps(repeats: int, rounds: int = 3) -> dict[str, dict]:
         for method in METHODS:
             done = subprocess.run(
                 [sys.executable, __file__, "--child", method, "--repeats", str(repeats)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             runs[method].append(json.loads(done.stdout.strip().splitlines()[-1]))
     return {

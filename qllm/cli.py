@@ -55,8 +55,10 @@ def _chat(argv: list[str]) -> None:
     from qllm.chat.chat_model import ChatModel
 
     chat_model = ChatModel(argv)
-    print(f"Chatting with {chat_model.description}. Type `clear` to forget the history, `exit` to quit; "
-          "Ctrl-C stops a reply.")
+    print(
+        f"Chatting with {chat_model.description}. Type `clear` to forget the history, `exit` to quit; "
+        "Ctrl-C stops a reply."
+    )
     history: list[dict[str, str]] = []
     while True:
         try:

@@ -34,5 +34,7 @@ def checkpoint_step(path: Path) -> int | None:
 
 def checkpoints(output_dir: str | Path) -> list[Path]:
     """The `checkpoint-N` folders of a run, oldest (lowest N) first: the one order used everywhere."""
-    folders = [p for p in Path(output_dir).glob(f"{CHECKPOINT_PREFIX}*") if p.is_dir() and checkpoint_step(p) is not None]
+    folders = [
+        p for p in Path(output_dir).glob(f"{CHECKPOINT_PREFIX}*") if p.is_dir() and checkpoint_step(p) is not None
+    ]
     return sorted(folders, key=checkpoint_step)

@@ -136,7 +136,9 @@ def config_values(method: Method, arguments: dict[str, Any]) -> dict[str, Any]:
             try:
                 value = parse_int_list(value)
             except ValueError:
-                raise InvalidField(config_key, f"'{value}' is not a comma-separated list of integers, e.g. 16,8,4,2") from None
+                raise InvalidField(
+                    config_key, f"'{value}' is not a comma-separated list of integers, e.g. 16,8,4,2"
+                ) from None
         values[config_key] = value
     for config_key, derive in method.derived.items():
         if values.get(config_key) is None:
@@ -158,42 +160,76 @@ def check_config(config: Any) -> None:
 # --- the fields ---------------------------------------------------------------------------
 for _spec in (
     MethodField(
-        "lora_rank", "int", 8, "LoRA rank r.", {"en": "LoRA rank", "zh": "LoRA 秩"}, minimum=1,
-    ),
-    MethodField(
-        "lora_alpha", "float", None,
-        "Update scale numerator (LoRA: alpha/r, vqc/tq: alpha/n_qubits); default 2*r or 2*n.",
-        {"en": "Alpha", "zh": "Alpha"},
-        {"en": "scale numerator; 0 = 2 x rank (LoRA) or 2 x qubits (vqc/tq)",
-         "zh": "缩放系数分子；0 表示 LoRA 取 2 倍秩、vqc/tq 取 2 倍比特数"},
-        minimum=0,
-    ),
-    MethodField(
-        "lora_dropout", "float", 0.0, "Dropout on the adapter's input.",
-        {"en": "Adapter dropout", "zh": "适配器 dropout"}, minimum=0, maximum=1, maximum_excluded=True,
-    ),
-    MethodField(
-        "n_qubits", "int", 8, f"vqc/tq: qubits of the circuit (1-{MAX_QUBITS}).",
-        {"en": "Qubits", "zh": "量子比特数"}, {"en": f"circuit width, 1-{MAX_QUBITS}", "zh": f"线路宽度 1-{MAX_QUBITS}"},
-        minimum=1, maximum=MAX_QUBITS,
-    ),
-    MethodField(
-        "q_depth", "int", 1, "vqc/tq: circuit layers (data re-uploading).",
-        {"en": "Circuit depth", "zh": "线路深度"}, {"en": "layers with data re-uploading", "zh": "数据重上传的层数"},
+        "lora_rank",
+        "int",
+        8,
+        "LoRA rank r.",
+        {"en": "LoRA rank", "zh": "LoRA 秩"},
         minimum=1,
     ),
     MethodField(
-        "q_d", "int", 4, "quanTA: number of tensor axes.",
-        {"en": "q_d", "zh": "q_d"}, {"en": "number of tensor axes", "zh": "张量分解的维数"}, minimum=2,
+        "lora_alpha",
+        "float",
+        None,
+        "Update scale numerator (LoRA: alpha/r, vqc/tq: alpha/n_qubits); default 2*r or 2*n.",
+        {"en": "Alpha", "zh": "Alpha"},
+        {
+            "en": "scale numerator; 0 = 2 x rank (LoRA) or 2 x qubits (vqc/tq)",
+            "zh": "缩放系数分子；0 表示 LoRA 取 2 倍秩、vqc/tq 取 2 倍比特数",
+        },
+        minimum=0,
     ),
     MethodField(
-        "per_dim_features", "int_list", "16,8,4,2",
+        "lora_dropout",
+        "float",
+        0.0,
+        "Dropout on the adapter's input.",
+        {"en": "Adapter dropout", "zh": "适配器 dropout"},
+        minimum=0,
+        maximum=1,
+        maximum_excluded=True,
+    ),
+    MethodField(
+        "n_qubits",
+        "int",
+        8,
+        f"vqc/tq: qubits of the circuit (1-{MAX_QUBITS}).",
+        {"en": "Qubits", "zh": "量子比特数"},
+        {"en": f"circuit width, 1-{MAX_QUBITS}", "zh": f"线路宽度 1-{MAX_QUBITS}"},
+        minimum=1,
+        maximum=MAX_QUBITS,
+    ),
+    MethodField(
+        "q_depth",
+        "int",
+        1,
+        "vqc/tq: circuit layers (data re-uploading).",
+        {"en": "Circuit depth", "zh": "线路深度"},
+        {"en": "layers with data re-uploading", "zh": "数据重上传的层数"},
+        minimum=1,
+    ),
+    MethodField(
+        "q_d",
+        "int",
+        4,
+        "quanTA: number of tensor axes.",
+        {"en": "q_d", "zh": "q_d"},
+        {"en": "number of tensor axes", "zh": "张量分解的维数"},
+        minimum=2,
+    ),
+    MethodField(
+        "per_dim_features",
+        "int_list",
+        "16,8,4,2",
         "quanTA: size of each axis, comma-separated; their product must cover the layer width.",
         {"en": "Per-axis sizes", "zh": "各维大小"},
-        {"en": "e.g. 16,8,4,2; product >= layer width", "zh": "例如 16,8,4,2；乘积需不小于层宽"}, minimum=1,
+        {"en": "e.g. 16,8,4,2; product >= layer width", "zh": "例如 16,8,4,2；乘积需不小于层宽"},
+        minimum=1,
     ),
     MethodField(
-        "quanta_init", "str", "frozen_copy",
+        "quanta_init",
+        "str",
+        "frozen_copy",
         "quanTA: exact-zero start as in the paper (T - frozen copy) or with the last tensor zero (faster).",
         {"en": "quanTA start", "zh": "quanTA 初始化"},
         {"en": "frozen_copy (paper) or zero_last (faster)", "zh": "frozen_copy（论文）或 zero_last（更快）"},
@@ -209,27 +245,50 @@ CIRCUIT_NOT_MERGEABLE = (
 )
 for _method in (
     Method(
-        name="lora", peft_type="LORA", config_class="qllm.adapters.lora:CheckedLoraConfig", model_class=None,
-        mergeable=True, fields={"lora_rank": "r", "lora_alpha": "lora_alpha", "lora_dropout": "lora_dropout"},
+        name="lora",
+        peft_type="LORA",
+        config_class="qllm.adapters.lora:CheckedLoraConfig",
+        model_class=None,
+        mergeable=True,
+        fields={"lora_rank": "r", "lora_alpha": "lora_alpha", "lora_dropout": "lora_dropout"},
         summary={"en": "classical low-rank baseline", "zh": "经典低秩基线"},
         derived={"lora_alpha": lambda values: 2 * values["r"]},
     ),
     Method(
-        name="vqc", peft_type="VQC", config_class="qllm.adapters.vqc:VQCConfig", model_class="qllm.adapters.vqc:VQCModel",
-        mergeable=False, fields={"n_qubits": "n_qubits", "q_depth": "q_depth", "lora_alpha": "alpha", "lora_dropout": "dropout"},
+        name="vqc",
+        peft_type="VQC",
+        config_class="qllm.adapters.vqc:VQCConfig",
+        model_class="qllm.adapters.vqc:VQCModel",
+        mergeable=False,
+        fields={"n_qubits": "n_qubits", "q_depth": "q_depth", "lora_alpha": "alpha", "lora_dropout": "dropout"},
         summary={"en": "circuit on pyvqnet", "zh": "pyvqnet 量子线路"},
-        derived={"alpha": lambda values: 2 * values["n_qubits"]}, not_mergeable_why=CIRCUIT_NOT_MERGEABLE,
+        derived={"alpha": lambda values: 2 * values["n_qubits"]},
+        not_mergeable_why=CIRCUIT_NOT_MERGEABLE,
     ),
     Method(
-        name="tq", peft_type="TQ", config_class="qllm.adapters.tq:TQConfig", model_class="qllm.adapters.tq:TQModel",
-        mergeable=False, fields={"n_qubits": "n_qubits", "q_depth": "q_depth", "lora_alpha": "alpha", "lora_dropout": "dropout"},
+        name="tq",
+        peft_type="TQ",
+        config_class="qllm.adapters.tq:TQConfig",
+        model_class="qllm.adapters.tq:TQModel",
+        mergeable=False,
+        fields={"n_qubits": "n_qubits", "q_depth": "q_depth", "lora_alpha": "alpha", "lora_dropout": "dropout"},
         summary={"en": "the same circuit on torchquantum", "zh": "torchquantum 上的同一线路"},
-        derived={"alpha": lambda values: 2 * values["n_qubits"]}, not_mergeable_why=CIRCUIT_NOT_MERGEABLE,
+        derived={"alpha": lambda values: 2 * values["n_qubits"]},
+        not_mergeable_why=CIRCUIT_NOT_MERGEABLE,
     ),
     Method(
-        name="quanTA", peft_type="QUANTA", config_class="qllm.adapters.quanta:QuanTAConfig",
-        model_class="qllm.adapters.quanta:QuanTAModel", mergeable=True, aliases=("quanta",),
-        fields={"q_d": "q_d", "per_dim_features": "per_dim_features", "quanta_init": "init_mode", "lora_dropout": "dropout"},
+        name="quanTA",
+        peft_type="QUANTA",
+        config_class="qllm.adapters.quanta:QuanTAConfig",
+        model_class="qllm.adapters.quanta:QuanTAModel",
+        mergeable=True,
+        aliases=("quanta",),
+        fields={
+            "q_d": "q_d",
+            "per_dim_features": "per_dim_features",
+            "quanta_init": "init_mode",
+            "lora_dropout": "dropout",
+        },
         summary={"en": "quantum-informed tensor adaptation", "zh": "量子启发的张量适配"},
     ),
 ):

@@ -39,7 +39,9 @@ def peft_model(method: str, **overrides):
     from qllm.hparams.finetuning_args import FinetuningArguments
 
     torch.manual_seed(0)
-    return get_peft_model(load_model("qllm-tiny"), FinetuningArguments(**{**METHOD_ARGS[method], **overrides}).peft_config())
+    return get_peft_model(
+        load_model("qllm-tiny"), FinetuningArguments(**{**METHOD_ARGS[method], **overrides}).peft_config()
+    )
 
 
 def perturb(model) -> None:
@@ -229,8 +231,16 @@ def test_adapter_of_another_base_model_or_no_adapter_is_named(tmp_path):
     from qllm.adapters.attach import load_adapters
 
     peft_model("vqc").save_pretrained(tmp_path / "adapter")
-    other = Qwen2ForCausalLM(Qwen2Config(vocab_size=1050, hidden_size=64, intermediate_size=128, num_hidden_layers=4,
-                                         num_attention_heads=4, num_key_value_heads=2))
+    other = Qwen2ForCausalLM(
+        Qwen2Config(
+            vocab_size=1050,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        )
+    )
     with pytest.raises(ArgumentError, match="another shape") as caught:
         load_adapters(other, str(tmp_path / "adapter"), is_trainable=False)
     assert caught.value.field == "adapter_name_or_path"
@@ -269,9 +279,9 @@ def test_quanta_chain_matches_a_brute_force_sum_over_indices():
     for (a, b), tensor in zip(adapter.pairs, tensors):
         result = torch.zeros_like(expected)
         for index in itertools.product(*(range(f) for f in features)):
-            for k, l in itertools.product(range(features[a]), range(features[b])):
+            for k, m in itertools.product(range(features[a]), range(features[b])):
                 source = list(index)
-                source[a], source[b] = k, l
-                result[(slice(None), *index)] += tensor[index[a], index[b], k, l] * expected[(slice(None), *source)]
+                source[a], source[b] = k, m
+                result[(slice(None), *index)] += tensor[index[a], index[b], k, m] * expected[(slice(None), *source)]
         expected = result
     assert_close(adapter.chain(x, tensors), expected.reshape(3, 12))

@@ -38,8 +38,14 @@ def board(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "QLLM_SAVES_DIR": str(saves), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     log = (saves / "board.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "qllm", "webui", "--port", str(port)], cwd=saves, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qllm", "webui", "--port", str(port)],
+        cwd=saves,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -60,8 +66,14 @@ def browser():
     with playwright_api.sync_playwright() as driver:
         chromium = driver.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield chromium
         chromium.close()
@@ -159,8 +171,12 @@ def configure_tiny_run(page, method: str, name: str, samples: int, epochs: float
     fill(page, "save_steps", save_steps)
     page.click("#preview_command")  # the board echoes what it received: proof the form is set before Start
     expected = (f"--finetuning_type {method} ", f"--max_samples {samples} ", f"/{name} ")
-    wait_for(lambda: all(part in page.locator("#command textarea").input_value() + " " for part in expected), 60,
-             "the form values to reach the board", page)
+    wait_for(
+        lambda: all(part in page.locator("#command textarea").input_value() + " " for part in expected),
+        60,
+        "the form values to reach the board",
+        page,
+    )
 
 
 def test_language_switch_changes_the_labels(page):
@@ -196,8 +212,10 @@ def test_vqc_run_with_live_chart_from_the_run_log(page, board):
     run = saves / "qllm-tiny" / "vqc" / "browser-vqc"
     assert (run / "trainer_log.jsonl").is_file(), (status(page), sorted(str(p) for p in saves.glob("*/*/*")))
     logged = [json.loads(line) for line in (run / "trainer_log.jsonl").read_text().splitlines()]
-    chart = page.evaluate("() => { const d = document.querySelector('#loss_plot .js-plotly-plot').data[0];"
-                          " return {x: Array.from(d.x), y: Array.from(d.y)}; }")
+    chart = page.evaluate(
+        "() => { const d = document.querySelector('#loss_plot .js-plotly-plot').data[0];"
+        " return {x: Array.from(d.x), y: Array.from(d.y)}; }"
+    )
     assert chart["x"] == [r["current_steps"] for r in logged if r["loss"] is not None]
     assert chart["y"] == pytest.approx([r["loss"] for r in logged if r["loss"] is not None])
     assert "final loss" in status(page) and (run / "adapter_model.safetensors").is_file()
@@ -212,7 +230,9 @@ def test_reload_reattaches_and_stop_ends_the_run(page, board):
     run = saves / "qllm-tiny" / "lora" / "browser-long"
     wait_for(lambda: "Running" in status(page) and chart_points(page) >= 2, 120, "the run to log", page)
     page.reload()
-    wait_for(lambda: "Running" in status(page) and "browser-long" in status(page), 60, "the reloaded page to re-attach", page)
+    wait_for(
+        lambda: "Running" in status(page) and "browser-long" in status(page), 60, "the reloaded page to re-attach", page
+    )
     seen = chart_points(page)
     wait_for(lambda: chart_points(page) > seen, 60, "the chart to keep growing after the reload")
     wait_for(lambda: (run / "checkpoint-10" / "adapter_model.safetensors").is_file(), 120, "a checkpoint")
@@ -231,8 +251,11 @@ def test_compare_overlays_runs_of_two_methods(page):
     choose(page, "compare_runs", "vqc/browser-vqc")
     choose(page, "compare_runs", "lora/browser-long")
     page.click("#compare")
-    wait_for(lambda: page.evaluate("() => document.querySelector('#compare_plot .js-plotly-plot')?.data?.length || 0") >= 2,
-             30, "two runs on the comparison chart")
+    wait_for(
+        lambda: page.evaluate("() => document.querySelector('#compare_plot .js-plotly-plot')?.data?.length || 0") >= 2,
+        30,
+        "two runs on the comparison chart",
+    )
     table = page.locator("#compare_table").inner_text()
     assert "vqc/browser-vqc" in table and "lora/browser-long" in table and "finished" in table
 

@@ -62,8 +62,20 @@ def test_real_benchmark_layouts_are_read(tmp_path):
 
 @pytest.mark.parametrize("task", ["mmlu", "cmmlu", "ceval"])
 def test_sample_benchmark_end_to_end(tmp_path, task, capsys):
-    flags = ["--model_name_or_path", "qllm-tiny", "--template", "qwen", "--task", task,
-             "--task_dir", str(tmp_path / "no_real_files"), "--n_shot", "2", "--save_dir", str(tmp_path)]
+    flags = [
+        "--model_name_or_path",
+        "qllm-tiny",
+        "--template",
+        "qwen",
+        "--task",
+        task,
+        "--task_dir",
+        str(tmp_path / "no_real_files"),
+        "--n_shot",
+        "2",
+        "--save_dir",
+        str(tmp_path),
+    ]
     assert main(["eval", *flags]) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["kind"] == "choice" and 0 <= results["categories"]["Average"] <= 100
@@ -81,18 +93,37 @@ def test_missing_task_lists_what_is_there(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def lora_adapter(tmp_path_factory):
     output = tmp_path_factory.mktemp("lora") / "run"
-    run_train({"model_name_or_path": "qllm-tiny", "dataset": "qllm_tasks", "dataset_dir": str(DATA_DIR),
-               "template": "qwen", "finetuning_type": "lora", "lora_target": "all", "output_dir": str(output),
-               "max_samples": 1200, "per_device_train_batch_size": 8, "learning_rate": 5e-3,
-               "num_train_epochs": 2, "logging_steps": 50, "save_strategy": "no", "seed": 0})
+    run_train(
+        {
+            "model_name_or_path": "qllm-tiny",
+            "dataset": "qllm_tasks",
+            "dataset_dir": str(DATA_DIR),
+            "template": "qwen",
+            "finetuning_type": "lora",
+            "lora_target": "all",
+            "output_dir": str(output),
+            "max_samples": 1200,
+            "per_device_train_batch_size": 8,
+            "learning_rate": 5e-3,
+            "num_train_epochs": 2,
+            "logging_steps": 50,
+            "save_strategy": "no",
+            "seed": 0,
+        }
+    )
     return output
 
 
 def test_exact_match_improves_after_a_short_fine_tune(lora_adapter, tmp_path):
     from qllm.eval.workflow import run_eval
 
-    common = {"model_name_or_path": "qllm-tiny", "template": "qwen", "task": "qllm_tasks", "dataset_dir": str(DATA_DIR),
-              "batch_size": 32}
+    common = {
+        "model_name_or_path": "qllm-tiny",
+        "template": "qwen",
+        "task": "qllm_tasks",
+        "dataset_dir": str(DATA_DIR),
+        "batch_size": 32,
+    }
     before = run_eval(common)
     after = run_eval({**common, "adapter_name_or_path": str(lora_adapter), "save_dir": str(tmp_path)})
     assert before["kind"] == "exact_match" and before["total"] == 200
@@ -127,10 +158,17 @@ def test_chat_loads_each_adapter_kind(lora_adapter, tmp_path):
     from qllm.model.loader import load_model
 
     get_peft_model(load_model("qllm-tiny"), FinetuningArguments(finetuning_type="vqc").peft_config()).save_pretrained(
-        tmp_path / "vqc")
+        tmp_path / "vqc"
+    )
     for adapter, method in ((lora_adapter, "lora"), (tmp_path / "vqc", "vqc")):
-        chat = ChatModel({"model_name_or_path": "qllm-tiny", "adapter_name_or_path": str(adapter), "temperature": 0,
-                          "max_new_tokens": 8})
+        chat = ChatModel(
+            {
+                "model_name_or_path": "qllm-tiny",
+                "adapter_name_or_path": str(adapter),
+                "temperature": 0,
+                "max_new_tokens": 8,
+            }
+        )
         assert chat.loaded.adapter_methods == [method]
         assert isinstance(chat.chat([{"role": "user", "content": "hi"}]), str)
 
@@ -141,7 +179,9 @@ def test_bad_generation_settings(capsys):
     with pytest.raises(ArgumentError) as caught:
         get_infer_args(["--model_name_or_path", "qllm-tiny", "--max_new_tokens", "0"])
     assert caught.value.field == "max_new_tokens"
-    assert get_infer_args(["--model_name_or_path", "qllm-tiny", "--max_new_tokens", "10000000"])[3].max_new_tokens == 8192
+    assert (
+        get_infer_args(["--model_name_or_path", "qllm-tiny", "--max_new_tokens", "10000000"])[3].max_new_tokens == 8192
+    )
 
 
 def test_export_merges_lora_into_a_standalone_model(lora_adapter, tmp_path):
@@ -150,8 +190,20 @@ def test_export_merges_lora_into_a_standalone_model(lora_adapter, tmp_path):
 
     from qllm.model.loader import load_model
 
-    assert main(["export", "--model_name_or_path", "qllm-tiny", "--adapter_name_or_path", str(lora_adapter),
-                 "--export_dir", str(tmp_path / "merged")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--model_name_or_path",
+                "qllm-tiny",
+                "--adapter_name_or_path",
+                str(lora_adapter),
+                "--export_dir",
+                str(tmp_path / "merged"),
+            ]
+        )
+        == 0
+    )
     ids = torch.tensor([[1, 318, 201, 37, 334, 2, 1, 317, 201]])
     with torch.no_grad():
         merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")(ids).logits
@@ -166,9 +218,22 @@ def test_export_refuses_circuit_adapters(tmp_path, capsys):
     from qllm.model.loader import load_model
 
     get_peft_model(load_model("qllm-tiny"), FinetuningArguments(finetuning_type="tq").peft_config()).save_pretrained(
-        tmp_path / "tq")
-    assert main(["export", "--model_name_or_path", "qllm-tiny", "--adapter_name_or_path", str(tmp_path / "tq"),
-                 "--export_dir", str(tmp_path / "out")]) == 2
+        tmp_path / "tq"
+    )
+    assert (
+        main(
+            [
+                "export",
+                "--model_name_or_path",
+                "qllm-tiny",
+                "--adapter_name_or_path",
+                str(tmp_path / "tq"),
+                "--export_dir",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
     assert "not a linear update" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
     shutil.rmtree(tmp_path / "tq")

@@ -63,9 +63,29 @@ def test_derived_defaults():
 
 def test_a_fifth_method_trains_through_the_cli_and_loads(tmp_path):
     output = tmp_path / "toy-run"
-    flags = ["train", "--model_name_or_path", "qllm-tiny", "--dataset", "identity", "--max_samples", "8",
-             "--finetuning_type", "toybias", "--bias_scale", "0.5", "--max_steps", "1", "--learning_rate", "0.1",
-             "--per_device_train_batch_size", "2", "--logging_steps", "1", "--output_dir", str(output)]
+    flags = [
+        "train",
+        "--model_name_or_path",
+        "qllm-tiny",
+        "--dataset",
+        "identity",
+        "--max_samples",
+        "8",
+        "--finetuning_type",
+        "toybias",
+        "--bias_scale",
+        "0.5",
+        "--max_steps",
+        "1",
+        "--learning_rate",
+        "0.1",
+        "--per_device_train_batch_size",
+        "2",
+        "--logging_steps",
+        "1",
+        "--output_dir",
+        str(output),
+    ]
     done = run_python(f"import toy_method\nfrom qllm.cli import main\nraise SystemExit(main({flags!r}))")
     assert done.returncode == 0, done.stderr[-2000:]
     config = json.loads((output / "adapter_config.json").read_text())

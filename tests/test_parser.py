@@ -57,9 +57,18 @@ def test_yaml_file_and_dict_give_the_same_arguments(tmp_path):
 
 def test_cli_flags_override_a_config_file(tmp_path):
     config = tmp_path / "run.yaml"
-    config.write_text(yaml.safe_dump({"model_name_or_path": "qllm-tiny", "dataset": "identity", "output_dir": "x",
-                                      "learning_rate": "1e-4", "finetuning_type": "quanTA",
-                                      "per_dim_features": [8, 8, 4, 4]}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "model_name_or_path": "qllm-tiny",
+                "dataset": "identity",
+                "output_dir": "x",
+                "learning_rate": "1e-4",
+                "finetuning_type": "quanTA",
+                "per_dim_features": [8, 8, 4, 4],
+            }
+        )
+    )
     _, data, training, finetuning = get_train_args([str(config), "--learning_rate", "3e-4"])
     assert training.learning_rate == 3e-4 and data.dataset == "identity"
     assert finetuning.peft_config().per_dim_features == [8, 8, 4, 4]

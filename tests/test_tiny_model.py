@@ -29,12 +29,13 @@ def test_name_resolves_and_the_model_writes_in_the_data_style():
     assert resolve_model_path("qllm-tiny") == str(TINY_MODEL_DIR)
     model = load_model("qllm-tiny").eval()
     tokenizer = AutoTokenizer.from_pretrained(TINY_MODEL_DIR)
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "What color is the sky?"}],
-                                           tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "What color is the sky?"}], tokenize=False, add_generation_prompt=True
+    )
     ids = tokenizer(prompt, return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**ids, max_new_tokens=12, do_sample=False)
-    assert tokenizer.decode(out[0, ids["input_ids"].shape[1]:]) == "The sky is blue.<|im_end|>"
+    assert tokenizer.decode(out[0, ids["input_ids"].shape[1] :]) == "The sky is blue.<|im_end|>"
 
 
 @pytest.mark.parametrize("name", ["/download path/Qwen2.5-0.5B/", "./missing", str(DATA_DIR)])
@@ -56,8 +57,12 @@ def test_build_script_is_deterministic(tmp_path):
     outputs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        subprocess.run([sys.executable, "-m", "qllm.bundled.tiny_model", "--steps", "2", "--output", str(out)],
-                       cwd=tmp_path, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "qllm.bundled.tiny_model", "--steps", "2", "--output", str(out)],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
         outputs.append(out)
     for file in ("model.safetensors", "tokenizer.json", "config.json"):
         assert (outputs[0] / file).read_bytes() == (outputs[1] / file).read_bytes(), file

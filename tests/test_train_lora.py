@@ -47,8 +47,16 @@ def lora_run(tmp_path_factory):
 
 def test_eval_loss_falls_and_every_output_is_written(lora_run):
     output_dir, metrics = lora_run
-    for name in ("adapter_config.json", "adapter_model.safetensors", "trainer_log.jsonl", "trainer_state.json",
-                 "all_results.json", "train_args.yaml", "training_loss.png", "run.log"):
+    for name in (
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        "trainer_log.jsonl",
+        "trainer_state.json",
+        "all_results.json",
+        "train_args.yaml",
+        "training_loss.png",
+        "run.log",
+    ):
         assert (output_dir / name).is_file(), name
     records = read_log(output_dir)
     eval_losses = [r["eval_loss"] for r in records if r["eval_loss"] is not None]
@@ -56,8 +64,19 @@ def test_eval_loss_falls_and_every_output_is_written(lora_run):
     assert eval_losses[-1] < eval_losses[0] * 0.8, eval_losses
     train_records = [r for r in records if r["loss"] is not None]
     assert train_records[-1]["current_steps"] == train_records[-1]["total_steps"] == 36
-    for field in ("current_steps", "total_steps", "loss", "eval_loss", "lr", "epoch", "percentage",
-                  "elapsed_time", "remaining_time", "tokens_per_second", "peak_memory_mb"):
+    for field in (
+        "current_steps",
+        "total_steps",
+        "loss",
+        "eval_loss",
+        "lr",
+        "epoch",
+        "percentage",
+        "elapsed_time",
+        "remaining_time",
+        "tokens_per_second",
+        "peak_memory_mb",
+    ):
         assert field in records[0]
     assert train_records[0]["tokens_per_second"] > 0
     assert json.loads((output_dir / "all_results.json").read_text())["eval_loss"] == pytest.approx(metrics["eval_loss"])
@@ -90,8 +109,15 @@ def test_train_args_yaml_reproduces_the_arguments(lora_run):
 
 def test_resume_from_the_last_checkpoint(tmp_path):
     output_dir = tmp_path / "run"
-    short = {"max_samples": 64, "val_size": 0, "eval_strategy": "no", "max_steps": 6, "save_steps": 3,
-             "logging_steps": 1, "plot_loss": False}
+    short = {
+        "max_samples": 64,
+        "val_size": 0,
+        "eval_strategy": "no",
+        "max_steps": 6,
+        "save_steps": 3,
+        "logging_steps": 1,
+        "plot_loss": False,
+    }
     run_train(lora_args(output_dir, **short))
     # Simulate a run killed after its first checkpoint: only checkpoint-3 and the logs remain.
     shutil.rmtree(output_dir / "checkpoint-6")

@@ -21,12 +21,24 @@ def test_method_trains_and_round_trips(tmp_path, method, extra):
 
     from qllm.model.loader import load_model
 
-    outcome = run_train({
-        "model_name_or_path": "qllm-tiny", "dataset": "qllm_tasks", "dataset_dir": str(DATA_DIR),
-        "template": "qwen", "finetuning_type": method, "output_dir": str(tmp_path / "run"),
-        "max_samples": 160, "per_device_train_batch_size": 8, "learning_rate": 1e-2, "max_steps": 20,
-        "logging_steps": 2, "save_strategy": "no", "seed": 0, **extra,
-    })
+    outcome = run_train(
+        {
+            "model_name_or_path": "qllm-tiny",
+            "dataset": "qllm_tasks",
+            "dataset_dir": str(DATA_DIR),
+            "template": "qwen",
+            "finetuning_type": method,
+            "output_dir": str(tmp_path / "run"),
+            "max_samples": 160,
+            "per_device_train_batch_size": 8,
+            "learning_rate": 1e-2,
+            "max_steps": 20,
+            "logging_steps": 2,
+            "save_strategy": "no",
+            "seed": 0,
+            **extra,
+        }
+    )
     losses = [r["loss"] for r in read_log(tmp_path / "run") if r["loss"] is not None]
     assert sum(losses[-3:]) / 3 < 0.85 * sum(losses[:3]) / 3, losses
     trained = outcome.model.eval()

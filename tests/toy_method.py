@@ -62,7 +62,13 @@ register(
         not_mergeable_why="a test method",
     ),
     new_fields=(
-        MethodField("bias_scale", "float", 1.0, "toybias: the bias is multiplied by this.",
-                    {"en": "Bias scale", "zh": "偏置缩放"}, minimum=0),
+        MethodField(
+            "bias_scale",
+            "float",
+            1.0,
+            "toybias: the bias is multiplied by this.",
+            {"en": "Bias scale", "zh": "偏置缩放"},
+            minimum=0,
+        ),
     ),
 )

@@ -13,12 +13,17 @@ from qllm.hparams.lists import split_names
 
 logger = logging.getLogger(__name__)
 
+
 def linear_module_names(model) -> list[str]:
     """The distinct short names of the model's Linear layers, output head excluded."""
     import torch
 
     output = model.get_output_embeddings()
-    names = {name.split(".")[-1] for name, module in model.named_modules() if isinstance(module, torch.nn.Linear) and module is not output}
+    names = {
+        name.split(".")[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and module is not output
+    }
     return sorted(names)
 
 
@@ -31,7 +36,8 @@ def check_targets(model, finetuning_args: FinetuningArguments) -> None:
     missing = [name for name in targets if name not in available]
     if missing:
         raise ArgumentError(
-            "lora_target", f"'{missing[0]}' matches no linear layer of this model; available: {', '.join(available)}, all"
+            "lora_target",
+            f"'{missing[0]}' matches no linear layer of this model; available: {', '.join(available)}, all",
         )
 
 
@@ -49,8 +55,9 @@ def check_base_model(model, adapter_path: str) -> None:
     current = (getattr(model, "name_or_path", "") or "").rstrip("/")
     if recorded and current and Path(recorded).name != Path(current).name:
         raise ArgumentError(
-            "adapter_name_or_path", f"'{adapter_path}' was trained on {recorded}, not on {current}; "
-            f"load it with --model_name_or_path {recorded}"
+            "adapter_name_or_path",
+            f"'{adapter_path}' was trained on {recorded}, not on {current}; "
+            f"load it with --model_name_or_path {recorded}",
         )
 
 
@@ -61,7 +68,9 @@ def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
     paths = split_names(adapter_name_or_path)
     for path in paths:
         if not (Path(path) / ADAPTER_CONFIG).is_file():
-            raise ArgumentError("adapter_name_or_path", f"'{path}' holds no adapter_config.json; point at a training output_dir")
+            raise ArgumentError(
+                "adapter_name_or_path", f"'{path}' holds no adapter_config.json; point at a training output_dir"
+            )
         check_base_model(model, path)
     for path in paths[:-1]:
         model = PeftModel.from_pretrained(model, path).merge_and_unload()
@@ -70,8 +79,8 @@ def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
     except RuntimeError as err:  # shape mismatch: the adapter was trained on another base model
         if "size mismatch" in str(err):
             raise ArgumentError(
-                "adapter_name_or_path", f"'{paths[-1]}' was trained on a base model of another shape; "
-                "load it with the model it was trained on"
+                "adapter_name_or_path",
+                f"'{paths[-1]}' was trained on a base model of another shape; load it with the model it was trained on",
             ) from None
         raise
 
@@ -90,5 +99,7 @@ def attach_adapter(model, finetuning_args: FinetuningArguments, adapter_name_or_
             raise finetuning_args.argument_error(err) from None
     if is_trainable:
         trainable, total = model.get_nb_trainable_parameters()
-        logger.info("trainable params: %d || all params: %d || trainable%%: %.4f", trainable, total, 100 * trainable / total)
+        logger.info(
+            "trainable params: %d || all params: %d || trainable%%: %.4f", trainable, total, 100 * trainable / total
+        )
     return model

@@ -157,7 +157,9 @@ def write_sample(root: Path = SAMPLE_BENCHMARK_DIR, seed: int = 0) -> None:
                     writer.writerow(["question", "A", "B", "C", "D", "answer"])
                     writer.writerows(rows[start : start + size])
                 start += size
-        (root / task / "mapping.json").write_text(json.dumps(mapping, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (root / task / "mapping.json").write_text(
+            json.dumps(mapping, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

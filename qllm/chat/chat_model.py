@@ -45,8 +45,9 @@ class ChatModel:
             "pad_token_id": tokenizer.pad_token_id,
         }
 
-    def stream(self, messages: list[Message], system: str | None = None, stop: threading.Event | None = None,
-               **overrides: Any) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], system: str | None = None, stop: threading.Event | None = None, **overrides: Any
+    ) -> Iterator[str]:
         """Text pieces of the reply to ``messages`` (alternating user/assistant, ending with the user)."""
         if self.loaded is None:
             raise RuntimeError("the model was unloaded")
@@ -59,7 +60,9 @@ class ChatModel:
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop = stop or threading.Event()
         kwargs = {
-            **inputs, **self._generation_settings(overrides), "streamer": streamer,
+            **inputs,
+            **self._generation_settings(overrides),
+            "streamer": streamer,
             "stopping_criteria": StoppingCriteriaList([_StopOnEvent(stop)]),
         }
         thread = threading.Thread(target=model.generate, kwargs=kwargs, daemon=True)

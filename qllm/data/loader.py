@@ -53,7 +53,7 @@ def _load_hub(attr: DatasetAttr, split: str, dataset_dir: str):
         raise ArgumentError(
             "dataset",
             f"'{attr.name}' is the hub dataset {attr.source} and {why}; download it where you have network, "
-            f"save it as JSON under {dataset_dir}/ and register it in dataset_info.json with \"file_name\"",
+            f'save it as JSON under {dataset_dir}/ and register it in dataset_info.json with "file_name"',
         ) from None
 
 
@@ -75,7 +75,10 @@ def _alpaca(example: dict[str, Any], attr: DatasetAttr, fill: dict[str, str]) ->
     columns = attr.columns
     messages = []
     for old_prompt, old_response in example.get(columns["history"]) or []:
-        messages += [{"role": "user", "content": _fill(old_prompt, fill)}, {"role": "assistant", "content": _fill(old_response, fill)}]
+        messages += [
+            {"role": "user", "content": _fill(old_prompt, fill)},
+            {"role": "assistant", "content": _fill(old_response, fill)},
+        ]
     prompt = _fill(example.get(columns["prompt"]), fill)
     query = _fill(example.get(columns["query"]), fill)
     messages.append({"role": "user", "content": f"{prompt}\n{query}" if query else prompt})
@@ -109,8 +112,9 @@ def to_standard(dataset, attr: DatasetAttr, fill: dict[str, str], stage: str):
     needed = attr.columns["prompt"] if attr.formatting == "alpaca" else attr.columns["messages"]
     if needed not in dataset.column_names:
         raise ArgumentError(
-            "dataset", f"dataset '{attr.name}' has no '{needed}' column (it has {', '.join(dataset.column_names)}); "
-            "fix \"columns\" in dataset_info.json"
+            "dataset",
+            f"dataset '{attr.name}' has no '{needed}' column (it has {', '.join(dataset.column_names)}); "
+            'fix "columns" in dataset_info.json',
         )
     converted = dataset.map(lambda ex: convert(ex, attr, fill), remove_columns=dataset.column_names)
     kept = converted.filter(lambda ex: len(ex["_messages"]) > 0)

@@ -72,7 +72,9 @@ def load_standard(data_args: DataArguments, stage: str, split: str | None = None
     return concatenate_datasets(parts) if len(parts) > 1 else parts[0]
 
 
-def load_tokenized(data_args: DataArguments, stage: str, tokenizer, template: Template, seed: int, split: str | None = None):
+def load_tokenized(
+    data_args: DataArguments, stage: str, tokenizer, template: Template, seed: int, split: str | None = None
+):
     """A `DatasetDict` with `train` (and `validation` when `val_size` > 0) of ids and labels.
 
     ``split`` reads another split of the registered files (the evaluator's `test`); then no
@@ -108,7 +110,9 @@ def load_tokenized(data_args: DataArguments, stage: str, tokenizer, template: Te
     if data_args.val_size and split is None:
         n_val = int(data_args.val_size) if data_args.val_size >= 1 else math.ceil(data_args.val_size * len(tokenized))
         if not 1 <= n_val < len(tokenized):
-            raise ArgumentError("val_size", f"{data_args.val_size} leaves no train or no validation example of {len(tokenized)}")
+            raise ArgumentError(
+                "val_size", f"{data_args.val_size} leaves no train or no validation example of {len(tokenized)}"
+            )
         parted = tokenized.train_test_split(test_size=n_val, seed=seed)
         splits = DatasetDict({"train": parted["train"], "validation": parted["test"]})
     if cache:

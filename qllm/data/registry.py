@@ -17,9 +17,21 @@ from qllm.errors import ArgumentError
 
 REGISTRY_FILE = "dataset_info.json"
 
-ALPACA_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output", "system": "system", "history": "history"}
+ALPACA_COLUMNS = {
+    "prompt": "instruction",
+    "query": "input",
+    "response": "output",
+    "system": "system",
+    "history": "history",
+}
 SHAREGPT_COLUMNS = {"messages": "conversations", "system": "system"}
-SHAREGPT_TAGS = {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt", "system_tag": "system"}
+SHAREGPT_TAGS = {
+    "role_tag": "from",
+    "content_tag": "value",
+    "user_tag": "human",
+    "assistant_tag": "gpt",
+    "system_tag": "system",
+}
 
 
 @dataclass
@@ -70,7 +82,9 @@ def read_json_file(path: Path, field_name: str) -> Any:
 def load_registry(dataset_dir: str | Path) -> dict[str, dict[str, Any]]:
     path = Path(dataset_dir) / REGISTRY_FILE
     if not path.is_file():
-        raise ArgumentError("dataset_dir", f"no {REGISTRY_FILE} in '{dataset_dir}'; point --dataset_dir at the data folder")
+        raise ArgumentError(
+            "dataset_dir", f"no {REGISTRY_FILE} in '{dataset_dir}'; point --dataset_dir at the data folder"
+        )
     registry = read_json_file(path, "dataset_dir")
     if not isinstance(registry, dict):
         raise ArgumentError("dataset_dir", f"{path} must map dataset names to entries")
@@ -82,7 +96,8 @@ def get_dataset_attrs(names: list[str], dataset_dir: str | Path) -> list[Dataset
     unknown = [name for name in names if name not in registry]
     if unknown:
         raise ArgumentError(
-            "dataset", f"unknown dataset '{unknown[0]}' in {Path(dataset_dir) / REGISTRY_FILE}; "
-            f"available: {', '.join(sorted(registry))}"
+            "dataset",
+            f"unknown dataset '{unknown[0]}' in {Path(dataset_dir) / REGISTRY_FILE}; "
+            f"available: {', '.join(sorted(registry))}",
         )
     return [DatasetAttr.from_entry(name, registry[name]) for name in names]

@@ -42,7 +42,9 @@ def format_question(question: Question, lang: str, answered: bool) -> tuple[str,
     return f"{question.question}\n{options}\n{PROMPTS[lang][1]}", question.answer if answered else ""
 
 
-def build_prompt(template: Template, tokenizer, subject: str, shots: list[Question], question: Question, lang: str) -> str:
+def build_prompt(
+    template: Template, tokenizer, subject: str, shots: list[Question], question: Question, lang: str
+) -> str:
     messages = []
     for shot in shots:
         user, assistant = format_question(shot, lang, answered=True)
@@ -64,7 +66,9 @@ def predict_letters(model, tokenizer, prompts: list[str], batch_size: int) -> li
     try:
         predictions = []
         for start in range(0, len(prompts), batch_size):
-            batch = tokenizer(prompts[start : start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+            batch = tokenizer(
+                prompts[start : start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False
+            )
             logits = model(**batch.to(model.device)).logits[:, -1, letters]
             predictions += [CHOICES[i] for i in logits.argmax(dim=-1).tolist()]
         return predictions
@@ -73,8 +77,15 @@ def predict_letters(model, tokenizer, prompts: list[str], batch_size: int) -> li
 
 
 def evaluate_choice(
-    model, tokenizer, template: Template, task: str, task_dir: str, split: str, n_shot: int,
-    lang: str | None, batch_size: int,
+    model,
+    tokenizer,
+    template: Template,
+    task: str,
+    task_dir: str,
+    split: str,
+    n_shot: int,
+    lang: str | None,
+    batch_size: int,
 ) -> ChoiceResult:
     folder = resolve_task_dir(task, task_dir)
     lang = lang or ("en" if task == "mmlu" else "zh")
@@ -88,7 +99,9 @@ def evaluate_choice(
         predictions = predict_letters(model, tokenizer, prompts, batch_size)
         hits = [p == q.answer for p, q in zip(predictions, questions)]
         result.subjects[subject.name] = {
-            "category": subject.category, "correct": sum(hits), "total": len(hits),
+            "category": subject.category,
+            "correct": sum(hits),
+            "total": len(hits),
             "accuracy": 100 * sum(hits) / max(len(hits), 1),
         }
         category_hits[subject.category] += hits

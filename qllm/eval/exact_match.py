@@ -31,7 +31,9 @@ class ExactMatchResult:
 
 
 @torch.no_grad()
-def generate_answers(model, tokenizer, template: Template, rows: list[dict], batch_size: int, max_new_tokens: int) -> list[str]:
+def generate_answers(
+    model, tokenizer, template: Template, rows: list[dict], batch_size: int, max_new_tokens: int
+) -> list[str]:
     stop_ids = template.stop_token_ids(tokenizer)
     side = tokenizer.padding_side
     tokenizer.padding_side = "left"
@@ -39,10 +41,15 @@ def generate_answers(model, tokenizer, template: Template, rows: list[dict], bat
     try:
         for start in tqdm(range(0, len(rows), batch_size), desc="Generating"):
             batch = rows[start : start + batch_size]
-            prompts = [template.render_prompt(r["_messages"][:-1], r["_system"] or None, tokenizer.eos_token) for r in batch]
+            prompts = [
+                template.render_prompt(r["_messages"][:-1], r["_system"] or None, tokenizer.eos_token) for r in batch
+            ]
             inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
             output = model.generate(
-                **inputs, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=stop_ids,
+                **inputs,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                eos_token_id=stop_ids,
                 pad_token_id=tokenizer.pad_token_id,
             )
             new_tokens = output[:, inputs["input_ids"].shape[1] :]
@@ -73,8 +80,13 @@ def response_loss(model, tokenizer, data_args: DataArguments, template: Template
 
 
 def evaluate_exact_match(
-    model, tokenizer, template: Template, data_args: DataArguments, split: str = "test",
-    batch_size: int = 16, max_new_tokens: int = 32,
+    model,
+    tokenizer,
+    template: Template,
+    data_args: DataArguments,
+    split: str = "test",
+    batch_size: int = 16,
+    max_new_tokens: int = 32,
 ) -> ExactMatchResult:
     rows = list(load_standard(data_args, "sft", split))
     answers = generate_answers(model, tokenizer, template, rows, batch_size, max_new_tokens)

@@ -43,12 +43,19 @@ def resolve_task_dir(task: str, task_dir: str) -> Path:
     if (folder / "mapping.json").is_file():
         return folder
     if (SAMPLE_BENCHMARK_DIR / task / "mapping.json").is_file():
-        logger.info("no %s files under %s: using the bundled sample benchmark (%s)", task, task_dir, SAMPLE_BENCHMARK_DIR / task)
+        logger.info(
+            "no %s files under %s: using the bundled sample benchmark (%s)", task, task_dir, SAMPLE_BENCHMARK_DIR / task
+        )
         return SAMPLE_BENCHMARK_DIR / task
-    present = sorted(p.name for p in Path(task_dir).iterdir() if (p / "mapping.json").is_file()) if Path(task_dir).is_dir() else []
+    present = (
+        sorted(p.name for p in Path(task_dir).iterdir() if (p / "mapping.json").is_file())
+        if Path(task_dir).is_dir()
+        else []
+    )
     raise ArgumentError(
-        "task", f"no benchmark '{task}' under {task_dir} (found: {', '.join(present) or 'none'}); "
-        "tasks are folders with mapping.json, or a dataset name from dataset_info.json"
+        "task",
+        f"no benchmark '{task}' under {task_dir} (found: {', '.join(present) or 'none'}); "
+        "tasks are folders with mapping.json, or a dataset name from dataset_info.json",
     )
 
 
@@ -57,7 +64,9 @@ def read_subjects(folder: Path) -> list[Subject]:
     try:
         mapping = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ArgumentError("task", f"{path} is not valid JSON: line {err.lineno} column {err.colno}: {err.msg}") from None
+        raise ArgumentError(
+            "task", f"{path} is not valid JSON: line {err.lineno} column {err.colno}: {err.msg}"
+        ) from None
     return [Subject(key, value.get("name", key), value.get("category", "Other")) for key, value in mapping.items()]
 
 
@@ -80,6 +89,8 @@ def read_questions(folder: Path, split: str, subject: str) -> list[Question]:
     for number, row in numbered:
         cells = row[-6:]  # C-Eval and CMMLU files have a leading id column
         if len(row) < 6 or cells[5].strip().upper() not in CHOICES:
-            raise ArgumentError("task_dir", f"{path} row {number}: expected question,A,B,C,D,answer with answer A-D, got {row}")
+            raise ArgumentError(
+                "task_dir", f"{path} row {number}: expected question,A,B,C,D,answer with answer A-D, got {row}"
+            )
         questions.append(Question(cells[0], tuple(cells[1:5]), cells[5].strip().upper()))
     return questions

@@ -35,19 +35,34 @@ def run_eval(source: Source) -> dict[str, Any]:
         resolve_task_dir(eval_args.task, eval_args.task_dir)  # a missing task fails before the model loads
     loaded = load_for_inference(model_args, data_args, finetuning_args)
     results: dict[str, Any] = {
-        "task": eval_args.task, "split": eval_args.split, "model": model_args.model_name_or_path,
-        "adapter": model_args.adapter_name_or_path, "adapter_methods": loaded.adapter_methods,
+        "task": eval_args.task,
+        "split": eval_args.split,
+        "model": model_args.model_name_or_path,
+        "adapter": model_args.adapter_name_or_path,
+        "adapter_methods": loaded.adapter_methods,
     }
     if as_dataset:
         data_args.dataset = eval_args.task
-        scored = evaluate_exact_match(loaded.model, loaded.tokenizer, loaded.template, data_args, eval_args.split,
-                                      eval_args.batch_size)
+        scored = evaluate_exact_match(
+            loaded.model, loaded.tokenizer, loaded.template, data_args, eval_args.split, eval_args.batch_size
+        )
         results.update(kind="exact_match", **asdict(scored))
-        table = f"{eval_args.task} ({eval_args.split}): exact match {100 * scored.accuracy:.2f}% of {scored.total}, " \
-                f"eval loss {scored.eval_loss:.4f}"
+        table = (
+            f"{eval_args.task} ({eval_args.split}): exact match {100 * scored.accuracy:.2f}% of {scored.total}, "
+            f"eval loss {scored.eval_loss:.4f}"
+        )
     else:
-        scored = evaluate_choice(loaded.model, loaded.tokenizer, loaded.template, eval_args.task, eval_args.task_dir,
-                                 eval_args.split, eval_args.n_shot, eval_args.lang, eval_args.batch_size)
+        scored = evaluate_choice(
+            loaded.model,
+            loaded.tokenizer,
+            loaded.template,
+            eval_args.task,
+            eval_args.task_dir,
+            eval_args.split,
+            eval_args.n_shot,
+            eval_args.lang,
+            eval_args.batch_size,
+        )
         results.update(kind="choice", n_shot=eval_args.n_shot, categories=scored.categories, subjects=scored.subjects)
         table = scored.table()
     results["table"] = table

@@ -11,10 +11,13 @@ class EvaluationArguments:
     """`qllm eval`: a multiple-choice benchmark (mmlu / cmmlu / ceval) or a registered dataset."""
 
     task: str = field(
-        metadata={"help": "mmlu, cmmlu, ceval (folders of task_dir), or a dataset of dataset_info.json with a test split."},
+        metadata={
+            "help": "mmlu, cmmlu, ceval (folders of task_dir), or a dataset of dataset_info.json with a test split."
+        },
     )
     task_dir: str = field(
-        default=str(EVALUATION_DIR), metadata={"help": "Folder holding the benchmark folders (default: the bundled evaluation/)."}
+        default=str(EVALUATION_DIR),
+        metadata={"help": "Folder holding the benchmark folders (default: the bundled evaluation/)."},
     )
     n_shot: int = field(default=5, metadata={"help": "Examples from the dev split shown before each question."})
     lang: Literal["en", "zh"] | None = field(

@@ -12,7 +12,9 @@ MAX_NEW_TOKENS_CAP = 8192
 class GeneratingArguments:
     """Sampling settings of `qllm chat` (and the board's Chat tab)."""
 
-    max_new_tokens: int = field(default=512, metadata={"help": f"Tokens to generate at most (capped at {MAX_NEW_TOKENS_CAP})."})
+    max_new_tokens: int = field(
+        default=512, metadata={"help": f"Tokens to generate at most (capped at {MAX_NEW_TOKENS_CAP})."}
+    )
     temperature: float = field(default=0.7, metadata={"help": "0 for greedy decoding."})
     top_p: float = field(default=0.9, metadata={"help": "Nucleus sampling mass."})
     repetition_penalty: float = field(default=1.0, metadata={"help": "1.0 for none."})
@@ -22,7 +24,9 @@ class GeneratingArguments:
         from qllm.errors import ArgumentError
 
         if self.max_new_tokens <= 0:
-            raise ArgumentError("max_new_tokens", f"must be positive (got {self.max_new_tokens}); e.g. --max_new_tokens 512")
+            raise ArgumentError(
+                "max_new_tokens", f"must be positive (got {self.max_new_tokens}); e.g. --max_new_tokens 512"
+            )
         if self.max_new_tokens > MAX_NEW_TOKENS_CAP:
             logger.warning("warning: --max_new_tokens %d capped at %d", self.max_new_tokens, MAX_NEW_TOKENS_CAP)
             self.max_new_tokens = MAX_NEW_TOKENS_CAP
@@ -33,7 +37,11 @@ class GeneratingArguments:
 
     def generate_kwargs(self) -> dict:
         sample = self.temperature > 0
-        kwargs = {"max_new_tokens": self.max_new_tokens, "do_sample": sample, "repetition_penalty": self.repetition_penalty}
+        kwargs = {
+            "max_new_tokens": self.max_new_tokens,
+            "do_sample": sample,
+            "repetition_penalty": self.repetition_penalty,
+        }
         if sample:
             kwargs.update(temperature=self.temperature, top_p=self.top_p)
         return kwargs

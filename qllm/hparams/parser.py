@@ -51,7 +51,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise ArgumentError("config", f"{path} is not valid {path.suffix[1:].upper()}: {str(err).splitlines()[0]}") from None
+        raise ArgumentError(
+            "config", f"{path} is not valid {path.suffix[1:].upper()}: {str(err).splitlines()[0]}"
+        ) from None
     if not isinstance(data, dict):
         raise ArgumentError("config", f"{path} must hold a mapping of argument names to values")
     return data
@@ -124,16 +126,18 @@ def get_train_args(source: Source) -> TrainArgs:
     if training_args.max_steps <= 0:
         _positive(training_args.num_train_epochs, "num_train_epochs", "3.0")
     if data_args.val_size < 0 or (data_args.val_size >= 1 and not float(data_args.val_size).is_integer()):
-        raise ArgumentError("val_size", f"must be a fraction in [0, 1) or a whole number of examples (got {data_args.val_size})")
+        raise ArgumentError(
+            "val_size", f"must be a fraction in [0, 1) or a whole number of examples (got {data_args.val_size})"
+        )
     if training_args.eval_strategy != "no" and data_args.val_size == 0:
         raise ArgumentError(
-            "val_size", f"evaluation_strategy={training_args.eval_strategy.value} needs a validation split; "
-            "set --val_size 0.1 or --evaluation_strategy no"
+            "val_size",
+            f"evaluation_strategy={training_args.eval_strategy.value} needs a validation split; "
+            "set --val_size 0.1 or --evaluation_strategy no",
         )
     if not data_args.dataset_names:
         raise ArgumentError("dataset", "is required for training; e.g. --dataset qllm_tasks")
     return model_args, data_args, training_args, finetuning_args
-
 
 
 InferArgs = tuple[ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments]

@@ -1,4 +1,4 @@
-"""`qllm export`: merge a linear adapter (a mergeable method of qllm.methods) into the base and save a standalone model."""
+"""`qllm export`: merge a linear adapter (a mergeable method) into the base and save a standalone model."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from qllm.model.inference import adapter_method, load_for_inference
 
 logger = logging.getLogger(__name__)
 
+
 def run_export(source: Source) -> Path:
     model_args, data_args, export_args, finetuning_args = get_export_args(source)
     if not model_args.adapter_name_or_path:
@@ -18,7 +19,9 @@ def run_export(source: Source) -> Path:
     for path in model_args.adapter_paths:
         method = adapter_method(path)
         if method is not None and not method.mergeable:
-            raise ArgumentError("adapter_name_or_path", f"{path} is a {method.name} adapter: {method.not_mergeable_why}")
+            raise ArgumentError(
+                "adapter_name_or_path", f"{path} is a {method.name} adapter: {method.not_mergeable_why}"
+            )
     target = Path(export_args.export_dir)
     if target.exists() and any(target.iterdir()):
         raise ArgumentError("export_dir", f"'{target}' exists and is not empty; choose a new folder")

@@ -18,6 +18,7 @@ from qllm.model.loader import load_model, load_tokenizer
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass
 class LoadedModel:
     model: Any
@@ -40,7 +41,9 @@ def inference_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_for_inference(model_args: ModelArguments, data_args: DataArguments, finetuning_args: FinetuningArguments) -> LoadedModel:
+def load_for_inference(
+    model_args: ModelArguments, data_args: DataArguments, finetuning_args: FinetuningArguments
+) -> LoadedModel:
     from qllm.adapters.attach import load_adapters
 
     tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.cache_dir)
@@ -53,7 +56,9 @@ def load_for_inference(model_args: ModelArguments, data_args: DataArguments, fin
         if methods[-1] not in ("?", finetuning_args.finetuning_type):
             logger.warning(
                 "note: %s holds a %s adapter; loading it as such (--finetuning_type %s does not apply)",
-                paths[-1], methods[-1], finetuning_args.finetuning_type,
+                paths[-1],
+                methods[-1],
+                finetuning_args.finetuning_type,
             )
         model = load_adapters(model, model_args.adapter_name_or_path, is_trainable=False)
     model = model.to(inference_device()).eval()

@@ -22,13 +22,16 @@ def resolve_model_path(name: str) -> str:
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ArgumentError("model_name_or_path", f"'{name}' has no config.json; point at a Hugging Face model folder")
+            raise ArgumentError(
+                "model_name_or_path", f"'{name}' has no config.json; point at a Hugging Face model folder"
+            )
         return str(path)
     if HUB_ID.match(name) and not name.startswith("."):
         return name
     raise ArgumentError(
-        "model_name_or_path", f"no model folder at '{name}'; give a local model folder, a hub id such as "
-        f"Qwen/Qwen2.5-0.5B, or {TINY_MODEL_NAME}"
+        "model_name_or_path",
+        f"no model folder at '{name}'; give a local model folder, a hub id such as "
+        f"Qwen/Qwen2.5-0.5B, or {TINY_MODEL_NAME}",
     )
 
 
@@ -36,7 +39,8 @@ def _hub_error(name: str, err: Exception) -> ArgumentError:
     offline = os.environ.get("HF_HUB_OFFLINE") == "1"
     why = "this machine is offline" if offline else str(err).strip().splitlines()[0][:160]
     return ArgumentError(
-        "model_name_or_path", f"cannot load '{name}' ({why}); download it where you have network and pass its local folder"
+        "model_name_or_path",
+        f"cannot load '{name}' ({why}); download it where you have network and pass its local folder",
     )
 
 

@@ -70,4 +70,6 @@ class LogCallback(TrainerCallback):
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         shown = {k: record[k] for k in ("loss", "eval_loss", "lr") if record[k] is not None}
-        logger.info("step %d/%d %s", state.global_step, state.max_steps, " ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+        logger.info(
+            "step %d/%d %s", state.global_step, state.max_steps, " ".join(f"{k} {v:.4g}" for k, v in shown.items())
+        )

@@ -23,10 +23,27 @@ from qllm.constants import (
 from qllm.errors import ArgumentError
 
 RUN_FILES = {
-    ADAPTER_CONFIG, "adapter_model.safetensors", "README.md", TRAINER_LOG, "trainer_state.json",
-    FINISHED_MARKER, "train_results.json", "eval_results.json", TRAIN_ARGS, PLOT_FILE,
-    RUN_LOG, "training_args.bin", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-    "chat_template.jinja", "vocab.json", "merges.txt", "added_tokens.json", "runs", CONSOLE_LOG,
+    ADAPTER_CONFIG,
+    "adapter_model.safetensors",
+    "README.md",
+    TRAINER_LOG,
+    "trainer_state.json",
+    FINISHED_MARKER,
+    "train_results.json",
+    "eval_results.json",
+    TRAIN_ARGS,
+    PLOT_FILE,
+    RUN_LOG,
+    "training_args.bin",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+    "vocab.json",
+    "merges.txt",
+    "added_tokens.json",
+    "runs",
+    CONSOLE_LOG,
 }
 
 
@@ -49,15 +66,17 @@ def plan_output_dir(output_dir: str, overwrite: bool) -> Path | None:
     foreign = sorted(p.name for p in out.iterdir() if not _is_run_file(p))
     if foreign and not overwrite:
         raise ArgumentError(
-            "output_dir", f"'{out}' holds files that no training run wrote ({', '.join(foreign[:3])}); "
-            "choose a new folder or pass --overwrite_output_dir"
+            "output_dir",
+            f"'{out}' holds files that no training run wrote ({', '.join(foreign[:3])}); "
+            "choose a new folder or pass --overwrite_output_dir",
         )
     if overwrite:
         return None
     checkpoint = last_checkpoint(out)
     if checkpoint is None and (out / FINISHED_MARKER).exists():
         raise ArgumentError(
-            "output_dir", f"'{out}' holds a finished run; pass --overwrite_output_dir to replace it or choose a new folder"
+            "output_dir",
+            f"'{out}' holds a finished run; pass --overwrite_output_dir to replace it or choose a new folder",
         )
     return checkpoint
 

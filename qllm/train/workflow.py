@@ -78,7 +78,9 @@ def run_train(source: Source) -> TrainOutcome:
     output_dir.mkdir(parents=True, exist_ok=True)
     handler = _attach_run_log(output_dir, resume=checkpoint is not None)
     try:
-        (output_dir / TRAIN_ARGS).write_text(yaml.safe_dump(resolved_arguments(args), sort_keys=False), encoding="utf-8")
+        (output_dir / TRAIN_ARGS).write_text(
+            yaml.safe_dump(resolved_arguments(args), sort_keys=False), encoding="utf-8"
+        )
         if checkpoint:
             logger.info("resuming from %s", checkpoint)
         if training_args.include_num_input_tokens_seen == "no":

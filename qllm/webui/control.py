@@ -70,14 +70,27 @@ def run_summary(label: str, folder: Path) -> list[Any]:
     speeds = [r["tokens_per_second"] for r in records if r.get("tokens_per_second")]
     method = label.split("/")[0]
     return [
-        label, method, results.get("trainable_params", ""),
-        round(losses[-1], 4) if losses else "", round(evals[-1], 4) if evals else "",
-        round(speeds[-1], 1) if speeds else "", round(results["train_runtime"], 1) if "train_runtime" in results else "",
+        label,
+        method,
+        results.get("trainable_params", ""),
+        round(losses[-1], 4) if losses else "",
+        round(evals[-1], 4) if evals else "",
+        round(speeds[-1], 1) if speeds else "",
+        round(results["train_runtime"], 1) if "train_runtime" in results else "",
         "finished" if results else "unfinished",
     ]
 
 
-COMPARE_HEADERS = ["run", "method", "trainable params", "final loss", "final eval loss", "tokens/s", "wall time (s)", "state"]
+COMPARE_HEADERS = [
+    "run",
+    "method",
+    "trainable params",
+    "final loss",
+    "final eval loss",
+    "tokens/s",
+    "wall time (s)",
+    "state",
+]
 
 
 def dataset_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
@@ -143,7 +156,9 @@ def load_config(name: str) -> dict[str, Any]:
 def eval_history(model: str) -> list[list[Any]]:
     """Every saved evaluation of this model's runs: adapter, task, split, n_shot, categories."""
     rows = []
-    for path in sorted((SAVES / model_folder(model)).glob(f"*/*/eval/*/{RESULTS_FILE}"), key=lambda p: p.stat().st_mtime):
+    for path in sorted(
+        (SAVES / model_folder(model)).glob(f"*/*/eval/*/{RESULTS_FILE}"), key=lambda p: p.stat().st_mtime
+    ):
         result = json.loads(path.read_text(encoding="utf-8"))
         run = path.parent.parent.parent  # <method>/<run>/eval/<evaluation>/results.json
         adapter = f"{run.parent.name}/{run.name}"

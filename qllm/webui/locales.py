@@ -31,38 +31,65 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "tab_compare": {"en": {"label": "Compare runs"}, "zh": {"label": "对比实验"}},
     # data
     "group_data": {"en": {"label": "Data"}, "zh": {"label": "数据"}},
-    "stage": {"en": {"label": "Stage", "info": "sft: instruction tuning; pt: plain-text pre-training"},
-              "zh": {"label": "训练阶段", "info": "sft：指令微调；pt：纯文本预训练"}},
-    "dataset": {"en": {"label": "Datasets", "info": "from dataset_info.json"},
-                "zh": {"label": "数据集", "info": "来自 dataset_info.json"}},
-    "dataset_dir": {"en": {"label": "Dataset folder", "info": "holds dataset_info.json"},
-                    "zh": {"label": "数据目录", "info": "包含 dataset_info.json 的目录"}},
+    "stage": {
+        "en": {"label": "Stage", "info": "sft: instruction tuning; pt: plain-text pre-training"},
+        "zh": {"label": "训练阶段", "info": "sft：指令微调；pt：纯文本预训练"},
+    },
+    "dataset": {
+        "en": {"label": "Datasets", "info": "from dataset_info.json"},
+        "zh": {"label": "数据集", "info": "来自 dataset_info.json"},
+    },
+    "dataset_dir": {
+        "en": {"label": "Dataset folder", "info": "holds dataset_info.json"},
+        "zh": {"label": "数据目录", "info": "包含 dataset_info.json 的目录"},
+    },
     "preview_data": {"en": {"value": "Preview data"}, "zh": {"value": "预览数据"}},
-    "tokenized_path": {"en": {"label": "Tokenized cache", "info": "folder to cache the tokenized data (optional)"},
-                       "zh": {"label": "分词缓存", "info": "缓存分词结果的目录（可选）"}},
-    "overwrite_cache": {"en": {"label": "Overwrite cache", "info": "tokenize again"},
-                        "zh": {"label": "覆盖缓存", "info": "重新分词"}},
-    "cutoff_len": {"en": {"label": "Cutoff length", "info": "maximum tokens per example"},
-                   "zh": {"label": "截断长度", "info": "每条样本的最大 token 数"}},
-    "max_samples": {"en": {"label": "Max samples", "info": "per dataset"}, "zh": {"label": "最大样本数", "info": "每个数据集"}},
-    "val_size": {"en": {"label": "Validation size", "info": "fraction in [0, 1) or a count"},
-                 "zh": {"label": "验证集比例", "info": "[0, 1) 的比例或样本数"}},
-    "preprocessing_num_workers": {"en": {"label": "Preprocessing workers", "info": "capped at the CPU count"},
-                                  "zh": {"label": "预处理进程数", "info": "不超过 CPU 核数"}},
+    "tokenized_path": {
+        "en": {"label": "Tokenized cache", "info": "folder to cache the tokenized data (optional)"},
+        "zh": {"label": "分词缓存", "info": "缓存分词结果的目录（可选）"},
+    },
+    "overwrite_cache": {
+        "en": {"label": "Overwrite cache", "info": "tokenize again"},
+        "zh": {"label": "覆盖缓存", "info": "重新分词"},
+    },
+    "cutoff_len": {
+        "en": {"label": "Cutoff length", "info": "maximum tokens per example"},
+        "zh": {"label": "截断长度", "info": "每条样本的最大 token 数"},
+    },
+    "max_samples": {
+        "en": {"label": "Max samples", "info": "per dataset"},
+        "zh": {"label": "最大样本数", "info": "每个数据集"},
+    },
+    "val_size": {
+        "en": {"label": "Validation size", "info": "fraction in [0, 1) or a count"},
+        "zh": {"label": "验证集比例", "info": "[0, 1) 的比例或样本数"},
+    },
+    "preprocessing_num_workers": {
+        "en": {"label": "Preprocessing workers", "info": "capped at the CPU count"},
+        "zh": {"label": "预处理进程数", "info": "不超过 CPU 核数"},
+    },
     # optimisation
     "group_optim": {"en": {"label": "Optimisation"}, "zh": {"label": "优化"}},
-    "learning_rate": {"en": {"label": "Learning rate", "info": "e.g. 5e-5 for Qwen2.5-0.5B, 2e-3 for qllm-tiny"},
-                      "zh": {"label": "学习率", "info": "例如 Qwen2.5-0.5B 用 5e-5，qllm-tiny 用 2e-3"}},
+    "learning_rate": {
+        "en": {"label": "Learning rate", "info": "e.g. 5e-5 for Qwen2.5-0.5B, 2e-3 for qllm-tiny"},
+        "zh": {"label": "学习率", "info": "例如 Qwen2.5-0.5B 用 5e-5，qllm-tiny 用 2e-3"},
+    },
     "num_train_epochs": {"en": {"label": "Epochs"}, "zh": {"label": "训练轮数"}},
-    "per_device_train_batch_size": {"en": {"label": "Batch size", "info": "per device"},
-                                    "zh": {"label": "批大小", "info": "每个设备"}},
+    "per_device_train_batch_size": {
+        "en": {"label": "Batch size", "info": "per device"},
+        "zh": {"label": "批大小", "info": "每个设备"},
+    },
     "gradient_accumulation_steps": {"en": {"label": "Gradient accumulation"}, "zh": {"label": "梯度累积"}},
     "lr_scheduler_type": {"en": {"label": "LR scheduler"}, "zh": {"label": "学习率调度"}},
     "warmup_steps": {"en": {"label": "Warmup steps"}, "zh": {"label": "预热步数"}},
-    "fp16": {"en": {"label": "fp16", "info": "mixed precision on a GPU; float32 on the CPU"},
-             "zh": {"label": "fp16", "info": "GPU 上混合精度；CPU 上使用 float32"}},
-    "lora_target": {"en": {"label": "Target modules", "info": "linear layers to adapt, comma-separated, or all"},
-                    "zh": {"label": "目标模块", "info": "要适配的线性层，逗号分隔，或 all"}},
+    "fp16": {
+        "en": {"label": "fp16", "info": "mixed precision on a GPU; float32 on the CPU"},
+        "zh": {"label": "fp16", "info": "GPU 上混合精度；CPU 上使用 float32"},
+    },
+    "lora_target": {
+        "en": {"label": "Target modules", "info": "linear layers to adapt, comma-separated, or all"},
+        "zh": {"label": "目标模块", "info": "要适配的线性层，逗号分隔，或 all"},
+    },
     # methods
     "group_method": {"en": {"label": "Method settings"}, "zh": {"label": "方法参数"}},
     # evaluation during training
@@ -73,15 +100,21 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "load_best_model_at_end": {"en": {"label": "Load best model at end"}, "zh": {"label": "结束时加载最优模型"}},
     # output
     "group_output": {"en": {"label": "Output"}, "zh": {"label": "输出"}},
-    "output_name": {"en": {"label": "Run name", "info": "saved under saves/<model>/<method>/<run name>"},
-                    "zh": {"label": "实验名", "info": "保存在 saves/<模型>/<方法>/<实验名>"}},
+    "output_name": {
+        "en": {"label": "Run name", "info": "saved under saves/<model>/<method>/<run name>"},
+        "zh": {"label": "实验名", "info": "保存在 saves/<模型>/<方法>/<实验名>"},
+    },
     "logging_steps": {"en": {"label": "Logging steps"}, "zh": {"label": "日志间隔"}},
     "save_steps": {"en": {"label": "Save steps"}, "zh": {"label": "保存间隔"}},
     "plot_loss": {"en": {"label": "Plot loss"}, "zh": {"label": "绘制损失曲线"}},
-    "overwrite_output_dir": {"en": {"label": "Overwrite run", "info": "else an existing run resumes from its checkpoint"},
-                             "zh": {"label": "覆盖实验", "info": "否则从已有检查点继续"}},
-    "extra_args": {"en": {"label": "Extra arguments (JSON)", "info": "any other qllm train flag, e.g. {\"seed\": 1}"},
-                   "zh": {"label": "其他参数（JSON）", "info": "其他 qllm train 参数，例如 {\"seed\": 1}"}},
+    "overwrite_output_dir": {
+        "en": {"label": "Overwrite run", "info": "else an existing run resumes from its checkpoint"},
+        "zh": {"label": "覆盖实验", "info": "否则从已有检查点继续"},
+    },
+    "extra_args": {
+        "en": {"label": "Extra arguments (JSON)", "info": 'any other qllm train flag, e.g. {"seed": 1}'},
+        "zh": {"label": "其他参数（JSON）", "info": '其他 qllm train 参数，例如 {"seed": 1}'},
+    },
     # actions and outputs
     "preview_command": {"en": {"value": "Preview command"}, "zh": {"value": "预览命令"}},
     "config_name": {"en": {"label": "Configuration name"}, "zh": {"label": "配置名"}},
@@ -93,21 +126,27 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "log": {"en": {"label": "Log"}, "zh": {"label": "日志"}},
     "loss_plot": {"en": {"label": "Loss"}, "zh": {"label": "损失"}},
     # compare
-    "compare_runs": {"en": {"label": "Runs to compare", "info": "finished or running runs of this model, any method"},
-                     "zh": {"label": "对比的实验", "info": "该模型的任意方法的实验"}},
+    "compare_runs": {
+        "en": {"label": "Runs to compare", "info": "finished or running runs of this model, any method"},
+        "zh": {"label": "对比的实验", "info": "该模型的任意方法的实验"},
+    },
     "compare": {"en": {"value": "Compare"}, "zh": {"value": "对比"}},
     "compare_table": {"en": {"label": "Runs"}, "zh": {"label": "实验"}},
     "compare_plot": {"en": {"label": "Loss by run"}, "zh": {"label": "各实验损失"}},
     # evaluate
-    "task": {"en": {"label": "Task", "info": "benchmark, or a dataset with a test split"},
-             "zh": {"label": "任务", "info": "评测基准，或带测试集的数据集"}},
+    "task": {
+        "en": {"label": "Task", "info": "benchmark, or a dataset with a test split"},
+        "zh": {"label": "任务", "info": "评测基准，或带测试集的数据集"},
+    },
     "task_dir": {"en": {"label": "Benchmark folder"}, "zh": {"label": "评测目录"}},
     "n_shot": {"en": {"label": "Few-shot examples"}, "zh": {"label": "示例数"}},
     "eval_lang": {"en": {"label": "Prompt language"}, "zh": {"label": "提示语言"}},
     "split": {"en": {"label": "Split"}, "zh": {"label": "数据划分"}},
     "batch_size": {"en": {"label": "Batch size"}, "zh": {"label": "批大小"}},
-    "eval_adapters": {"en": {"label": "Adapters to score", "info": "none = the base model"},
-                      "zh": {"label": "待评估的适配器", "info": "不选则评估基座模型"}},
+    "eval_adapters": {
+        "en": {"label": "Adapters to score", "info": "none = the base model"},
+        "zh": {"label": "待评估的适配器", "info": "不选则评估基座模型"},
+    },
     "start_eval": {"en": {"value": "Evaluate"}, "zh": {"value": "开始评估"}},
     "eval_log": {"en": {"label": "Log"}, "zh": {"label": "日志"}},
     "eval_results": {"en": {"label": "Accuracy by category (%)"}, "zh": {"label": "分类准确率（%）"}},
@@ -121,16 +160,23 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "clear": {"en": {"value": "Clear history"}, "zh": {"value": "清空历史"}},
     "system": {"en": {"label": "System prompt"}, "zh": {"label": "系统提示词"}},
     "max_new_tokens": {"en": {"label": "Max new tokens"}, "zh": {"label": "最大生成长度"}},
-    "temperature": {"en": {"label": "Temperature", "info": "0 = greedy"}, "zh": {"label": "温度", "info": "0 为贪心解码"}},
+    "temperature": {
+        "en": {"label": "Temperature", "info": "0 = greedy"},
+        "zh": {"label": "温度", "info": "0 为贪心解码"},
+    },
     "top_p": {"en": {"label": "Top-p"}, "zh": {"label": "Top-p"}},
 }
 
 # each method's fields: labels and help lines from its record
-LOCALES.update({
-    spec.name: {lang: {"label": spec.label[lang], **({"info": spec.info[lang]} if lang in spec.info else {})}
-                for lang in LANGUAGES.values()}
-    for spec in METHOD_FIELDS.values()
-})
+LOCALES.update(
+    {
+        spec.name: {
+            lang: {"label": spec.label[lang], **({"info": spec.info[lang]} if lang in spec.info else {})}
+            for lang in LANGUAGES.values()
+        }
+        for spec in METHOD_FIELDS.values()
+    }
+)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "idle": {"en": "No run yet. Choose settings and press Start.", "zh": "尚无任务。设置参数后点击“开始”。"},
@@ -138,8 +184,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "finished": {"en": "Finished", "zh": "已完成"},
     "failed": {"en": "Failed", "zh": "失败"},
     "stopped": {"en": "Stopped", "zh": "已停止"},
-    "busy": {"en": "A run is already in progress: stop it or wait until it ends.",
-             "zh": "已有任务在运行：请先停止或等待其结束。"},
+    "busy": {
+        "en": "A run is already in progress: stop it or wait until it ends.",
+        "zh": "已有任务在运行：请先停止或等待其结束。",
+    },
     "invalid": {"en": "Cannot start", "zh": "无法开始"},
     "saved_config": {"en": "Configuration saved to", "zh": "配置已保存到"},
     "loaded_config": {"en": "Configuration loaded", "zh": "配置已载入"},

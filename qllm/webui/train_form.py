@@ -96,19 +96,27 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
     """Validated `qllm train` arguments for the form's values; ArgumentError names the field."""
     name = (values.get("output_name") or "").strip()
     if not name or not SAFE_NAME.match(name) or ".." in name:
-        raise ArgumentError("output_name", f"'{name}' must be a plain name: letters, digits, '.', '_', '-' (no / or ..)")
+        raise ArgumentError(
+            "output_name", f"'{name}' must be a plain name: letters, digits, '.', '_', '-' (no / or ..)"
+        )
     if not values.get("dataset"):
         raise ArgumentError("dataset", "select at least one dataset")
     resolve_model_path(model)
     try:
         extra = json.loads(values.get("extra_args") or "{}")
     except json.JSONDecodeError as err:
-        raise ArgumentError("extra_args", f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+        raise ArgumentError(
+            "extra_args", f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
     if not isinstance(extra, dict):
         raise ArgumentError("extra_args", 'must be a JSON object, e.g. {"seed": 1}')
 
-    args: dict[str, Any] = {"model_name_or_path": model, "finetuning_type": method, "template": template or None,
-                            "do_train": True}
+    args: dict[str, Any] = {
+        "model_name_or_path": model,
+        "finetuning_type": method,
+        "template": template or None,
+        "do_train": True,
+    }
     for field in FIELDS:
         if field.key in BOARD_ONLY or (field.methods and method not in field.methods):
             continue

@@ -34,7 +34,8 @@ class QuanTAConfig(TargetedConfig):
         check_config(self)
         if len(self.per_dim_features) != self.q_d:
             raise InvalidField(
-                "per_dim_features", f"needs {self.q_d} sizes, one per axis (q_d={self.q_d}); got {self.per_dim_features}"
+                "per_dim_features",
+                f"needs {self.q_d} sizes, one per axis (q_d={self.q_d}); got {self.per_dim_features}",
             )
 
     @property

@@ -83,7 +83,8 @@ class QuanTALinear(AdapterLinear):
     def make_adapter(self, config) -> nn.Module:
         if config.total_features < self.in_features:
             raise InvalidField(
-                "per_dim_features", f"{config.per_dim_features} covers {config.total_features} features but the "
-                f"target layers take up to {self.in_features} inputs; choose sizes whose product is at least {self.in_features}"
+                "per_dim_features",
+                f"{config.per_dim_features} covers {config.total_features} features but the target layers take "
+                f"up to {self.in_features} inputs; choose sizes whose product is at least {self.in_features}",
             )
         return TensorAdapter(self.in_features, self.out_features, config)

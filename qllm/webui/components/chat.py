@@ -28,8 +28,9 @@ def create_chat_tab(top: dict, session: ChatSession) -> dict[str, gr.components.
             temperature = gr.Slider(0, 1.5, value=0.7, step=0.05, elem_id="temperature")
             top_p = gr.Slider(0.05, 1.0, value=0.9, step=0.05, elem_id="top_p")
 
-    model, method, template, adapter, lang = (top[k] for k in
-                                              ("model_name_or_path", "finetuning_type", "template", "adapter", "lang"))
+    model, method, template, adapter, lang = (
+        top[k] for k in ("model_name_or_path", "finetuning_type", "template", "adapter", "lang")
+    )
 
     def on_load(lang_name, model_name, method_name, template_name, adapter_name):
         """top bar -> the model (+ adapter) loaded in place of any earlier one, and a status line."""
@@ -63,16 +64,29 @@ def create_chat_tab(top: dict, session: ChatSession) -> dict[str, gr.components.
         messages.append({"role": "user", "content": text_in or ""})
         replied = history + [{"role": "user", "content": text_in}, {"role": "assistant", "content": ""}]
         try:
-            for piece in session.stream(messages, system_prompt, max_new_tokens=int(new_tokens),
-                                        temperature=float(temp), top_p=float(nucleus)):
+            for piece in session.stream(
+                messages, system_prompt, max_new_tokens=int(new_tokens), temperature=float(temp), top_p=float(nucleus)
+            ):
                 replied[-1]["content"] += piece
                 yield replied, "", gr.update()
         except ArgumentError as err:  # an empty message or a bad setting: the conversation stays as it was
             yield history, text_in, f"⚠ {err}"
 
     for trigger in (send.click, message.submit):
-        trigger(on_send, [lang, chatbot, message, system, max_new_tokens, temperature, top_p], [chatbot, message, status])
+        trigger(
+            on_send, [lang, chatbot, message, system, max_new_tokens, temperature, top_p], [chatbot, message, status]
+        )
     clear.click(lambda: [], None, [chatbot], queue=False)
-    return {"load_model": load, "unload_model": unload, "chatbot": chatbot, "message": message, "send": send,
-            "clear": clear, "system": system, "max_new_tokens": max_new_tokens, "temperature": temperature,
-            "top_p": top_p, "chat_status": status}
+    return {
+        "load_model": load,
+        "unload_model": unload,
+        "chatbot": chatbot,
+        "message": message,
+        "send": send,
+        "clear": clear,
+        "system": system,
+        "max_new_tokens": max_new_tokens,
+        "temperature": temperature,
+        "top_p": top_p,
+        "chat_status": status,
+    }

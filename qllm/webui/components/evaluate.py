@@ -64,8 +64,9 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
     model.change(refresh_adapters, [model, method], [adapters], queue=False)
     method.change(refresh_adapters, [model, method], [adapters], queue=False)
 
-    def on_start(lang_name, model_name, method_name, template_name, task_name, folder, shots, language, split_name,
-                 batch, chosen):
+    def on_start(
+        lang_name, model_name, method_name, template_name, task_name, folder, shots, language, split_name, batch, chosen
+    ):
         """settings + adapters -> one queued `qllm eval` per adapter (the base model when none is chosen)."""
         code = LANGUAGES[lang_name]
         if runner.busy():
@@ -75,11 +76,23 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         stamp = time.strftime("%Y%m%d-%H%M%S")
         jobs = []
         for adapter in chosen or [None]:
-            run = runs_root(model_name, method_name) / adapter if adapter else SAVES / model_folder(model_name) / "base" / "model"
+            run = (
+                runs_root(model_name, method_name) / adapter
+                if adapter
+                else SAVES / model_folder(model_name) / "base" / "model"
+            )
             save_dir = run / "eval" / f"{task_name}-{split_name}-{stamp}"
-            args = {"model_name_or_path": model_name, "template": template_name, "finetuning_type": method_name,
-                    "task": task_name, "task_dir": folder, "n_shot": int(shots), "split": split_name,
-                    "batch_size": int(batch), "save_dir": str(save_dir)}
+            args = {
+                "model_name_or_path": model_name,
+                "template": template_name,
+                "finetuning_type": method_name,
+                "task": task_name,
+                "task_dir": folder,
+                "n_shot": int(shots),
+                "split": split_name,
+                "batch_size": int(batch),
+                "save_dir": str(save_dir),
+            }
             if language != "auto":
                 args["lang"] = language
             if adapter:
@@ -88,8 +101,11 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         runner.start(jobs)
         return ""
 
-    start.click(on_start, [ui_lang, model, method, template, task, task_dir, n_shot, lang, split, batch_size, adapters],
-                [message])
+    start.click(
+        on_start,
+        [ui_lang, model, method, template, task, task_dir, n_shot, lang, split, batch_size, adapters],
+        [message],
+    )
 
     seen = gr.State(None)  # what this page last drew, so an idle tick reads no result files and sends nothing
 
@@ -119,6 +135,17 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
     outputs = [status, log, results, history, seen]
     timer.tick(monitor, [ui_lang, model, seen], outputs, show_progress="hidden")
     demo.load(monitor, [ui_lang, model, seen], outputs)
-    return {"task": task, "task_dir": task_dir, "n_shot": n_shot, "eval_lang": lang, "split": split,
-            "batch_size": batch_size, "eval_adapters": adapters, "start_eval": start, "eval_results": results,
-            "eval_history": history, "eval_status": status, "eval_log": log}
+    return {
+        "task": task,
+        "task_dir": task_dir,
+        "n_shot": n_shot,
+        "eval_lang": lang,
+        "split": split,
+        "batch_size": batch_size,
+        "eval_adapters": adapters,
+        "start_eval": start,
+        "eval_results": results,
+        "eval_history": history,
+        "eval_status": status,
+        "eval_log": log,
+    }

@@ -17,7 +17,9 @@ def create_top() -> dict[str, gr.components.Component]:
         method = gr.Dropdown(list(METHODS), value="lora", scale=1, elem_id="finetuning_type")
         template = gr.Dropdown(list(TEMPLATES), value="qwen", scale=1, elem_id="template")
     with gr.Row():
-        adapter = gr.Dropdown(list_runs(MODELS[0], "lora"), value=None, allow_custom_value=True, scale=3, elem_id="adapter")
+        adapter = gr.Dropdown(
+            list_runs(MODELS[0], "lora"), value=None, allow_custom_value=True, scale=3, elem_id="adapter"
+        )
         refresh = gr.Button(scale=0, min_width=80, elem_id="refresh_adapters")
         device = gr.Textbox(interactive=False, scale=2, elem_id="device")
 
@@ -28,5 +30,12 @@ def create_top() -> dict[str, gr.components.Component]:
 
     for trigger in (model.change, method.change, refresh.click):
         trigger(refresh_adapters, [model, method], [adapter], queue=False)
-    return {"lang": lang, "model_name_or_path": model, "finetuning_type": method, "template": template,
-            "adapter": adapter, "refresh_adapters": refresh, "device": device}
+    return {
+        "lang": lang,
+        "model_name_or_path": model,
+        "finetuning_type": method,
+        "template": template,
+        "adapter": adapter,
+        "refresh_adapters": refresh,
+        "device": device,
+    }

@@ -26,8 +26,13 @@ from qllm.webui.locales import LANGUAGES, text
 from qllm.webui.runner import Job, Runner, write_args
 from qllm.webui.train_form import FIELD_KEYS, FIELDS, args_file, command_line, default_run_name, form_to_args
 
-GROUPS = (("data", "group_data"), ("optim", "group_optim"), ("method", "group_method"), ("eval", "group_eval"),
-          ("output", "group_output"))
+GROUPS = (
+    ("data", "group_data"),
+    ("optim", "group_optim"),
+    ("method", "group_method"),
+    ("eval", "group_eval"),
+    ("output", "group_output"),
+)
 
 
 def _component(field) -> gr.components.Component:
@@ -50,11 +55,15 @@ def progress_html(record: dict[str, Any] | None, lang: str) -> str:
     if not record:
         return ""
     percent = record.get("percentage") or 0
-    label = (f"{text('step', lang)} {record['current_steps']}/{record['total_steps']} · {text('elapsed', lang)} "
-             f"{record['elapsed_time']} · {text('remaining', lang)} {record['remaining_time']}")
-    return (f'<div class="qllm-progress"><div style="background:#e5e7eb;border-radius:6px;height:14px">'
-            f'<div style="width:{percent}%;background:#2563eb;height:14px;border-radius:6px"></div></div>'
-            f'<div class="qllm-progress-text">{percent:.1f}% · {label}</div></div>')
+    label = (
+        f"{text('step', lang)} {record['current_steps']}/{record['total_steps']} · {text('elapsed', lang)} "
+        f"{record['elapsed_time']} · {text('remaining', lang)} {record['remaining_time']}"
+    )
+    return (
+        f'<div class="qllm-progress"><div style="background:#e5e7eb;border-radius:6px;height:14px">'
+        f'<div style="width:{percent}%;background:#2563eb;height:14px;border-radius:6px"></div></div>'
+        f'<div class="qllm-progress-text">{percent:.1f}% · {label}</div></div>'
+    )
 
 
 def status_markdown(runner: Runner, lang: str) -> str:
@@ -82,7 +91,9 @@ def status_markdown(runner: Runner, lang: str) -> str:
     return head + (" · " + " · ".join(details) if details else "")
 
 
-def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], runner: Runner) -> dict[str, gr.components.Component]:
+def create_train_tab(
+    demo: gr.Blocks, top: dict[str, gr.components.Component], runner: Runner
+) -> dict[str, gr.components.Component]:
     elements: dict[str, gr.components.Component] = {}
     for group, locale_key in GROUPS:
         with gr.Accordion(open=group in ("data", "optim", "method"), elem_id=locale_key) as accordion:
@@ -124,8 +135,10 @@ def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], r
     def on_preview_command(lang_name, model_name, method_name, template_name, *values):
         """form -> the exact `python -m qllm train` line, or the first problem with the form."""
         try:
-            return gr.update(value=command_line(checked_args(lang_name, model_name, method_name, template_name, *values)),
-                             visible=True), ""
+            return gr.update(
+                value=command_line(checked_args(lang_name, model_name, method_name, template_name, *values)),
+                visible=True,
+            ), ""
         except ArgumentError as err:
             return gr.update(visible=False), f"⚠ {text('invalid', LANGUAGES[lang_name])}: {err}"
 
@@ -161,15 +174,25 @@ def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], r
         state = runner.state()
         if state is None or state.kind != "train":
             return text("idle", code), "", "", None, None
-        drawn = [lang_name, state.folder, state.status, *(file_mtime(Path(state.folder) / name) for name in (TRAINER_LOG, CONSOLE_LOG))]
+        drawn = [
+            lang_name,
+            state.folder,
+            state.status,
+            *(file_mtime(Path(state.folder) / name) for name in (TRAINER_LOG, CONSOLE_LOG)),
+        ]
         if drawn == last_drawn:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
         records = read_log(state.folder)
         latest = dict(records[-1]) if records else None
         if latest and state.status == "finished":
             latest.update(current_steps=latest["total_steps"], percentage=100.0, remaining_time="0:00:00")
-        return (status_markdown(runner, code), progress_html(latest, code), runner.log_tail(),
-                loss_figure(state.folder), drawn)
+        return (
+            status_markdown(runner, code),
+            progress_html(latest, code),
+            runner.log_tail(),
+            loss_figure(state.folder),
+            drawn,
+        )
 
     timer.tick(monitor, [lang, seen], [status, progress, log, plot, seen], show_progress="hidden")
 
@@ -181,8 +204,12 @@ def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], r
 
     def on_save_config(lang_name, name, model_name, method_name, template_name, *values):
         code = LANGUAGES[lang_name]
-        settings = {"model_name_or_path": model_name, "finetuning_type": method_name, "template": template_name,
-                    **dict(zip(FIELD_KEYS, values))}
+        settings = {
+            "model_name_or_path": model_name,
+            "finetuning_type": method_name,
+            "template": template_name,
+            **dict(zip(FIELD_KEYS, values)),
+        }
         try:
             path = save_config(name, settings)
         except ArgumentError as err:
@@ -198,7 +225,11 @@ def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], r
         except ArgumentError as err:
             return [gr.update()] * (3 + len(form)) + [f"⚠ {err}"]
         top_values = [settings.get(k, gr.update()) for k in ("model_name_or_path", "finetuning_type", "template")]
-        return top_values + [settings.get(k, gr.update()) for k in FIELD_KEYS] + [text("loaded_config", LANGUAGES[lang_name])]
+        return (
+            top_values
+            + [settings.get(k, gr.update()) for k in FIELD_KEYS]
+            + [text("loaded_config", LANGUAGES[lang_name])]
+        )
 
     load_button.click(on_load_config, [lang, config_name], [model, method, template, *form, message])
 
@@ -224,10 +255,25 @@ def create_train_tab(demo: gr.Blocks, top: dict[str, gr.components.Component], r
 
     compare_button.click(on_compare, [model, compare_runs], [compare_plot, compare_table])
 
-    elements.update(preview_data=preview_button, preview_command=preview_command, config_name=config_name,
-                    save_config=save_button, load_config=load_button, start=start, stop=stop, command=command,
-                    train_status=status, train_message=message, log=log, loss_plot=plot, tab_compare=compare_box,
-                    compare_runs=compare_runs, compare=compare_button, compare_plot=compare_plot,
-                    compare_table=compare_table, timer=timer)
+    elements.update(
+        preview_data=preview_button,
+        preview_command=preview_command,
+        config_name=config_name,
+        save_config=save_button,
+        load_config=load_button,
+        start=start,
+        stop=stop,
+        command=command,
+        train_status=status,
+        train_message=message,
+        log=log,
+        loss_plot=plot,
+        tab_compare=compare_box,
+        compare_runs=compare_runs,
+        compare=compare_button,
+        compare_plot=compare_plot,
+        compare_table=compare_table,
+        timer=timer,
+    )
     demo.load(monitor, [lang, seen], [status, progress, log, plot, seen])  # a reloaded page re-attaches to a live run
     return elements
