@@ -189,6 +189,17 @@ def test_language_switch_changes_the_labels(page):
     wait_for(lambda: page.locator("#start").inner_text().strip() == "Start", 20, "English labels again")
 
 
+def test_compute_type_dropdown_sets_the_training_flag(page):
+    wait_for(lambda: "Compute type" in page.locator("#compute_type").inner_text(), 20, "the Compute type label")
+    choose(page, "compute_type", "bf16")
+    page.click("#preview_command")
+    wait_for(lambda: " --bf16" in page.locator("#command textarea").input_value(), 30, "--bf16 in the command", page)
+    choose(page, "compute_type", "pure_bf16")
+    page.click("#preview_command")
+    wait_for(lambda: " --pure_bf16" in page.locator("#command textarea").input_value(), 30, "--pure_bf16", page)
+    assert " --bf16" not in page.locator("#command textarea").input_value()
+
+
 def test_bad_input_is_named_before_a_run_starts(page, board):
     _, saves = board
     open_group(page, "group_output")

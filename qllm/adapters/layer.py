@@ -3,8 +3,10 @@
 y = W x + sum over active adapters of adapter(x).  Each method supplies the adapter
 module (`CircuitAdapter` for vqc/tq, `TensorAdapter` for quanTA); this class gives them
 what peft expects of a layer: several named adapters, enable/disable, merge/unmerge
-when the update is linear, and dtype handling (adapters compute in float32 whatever
-the base dtype; the result is cast back).
+when the update is linear, and dtype handling: adapters stay float32 whatever the base
+dtype (peft would cast them, frozen buffers included, to it; `.to(dtype)` on the model
+moves them only to the new device) and compute in float32 with autocast off; the update
+is cast to the base output's dtype.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 import torch
 from peft.tuners.tuners_utils import BaseTunerLayer, check_adapters_to_merge
 from torch import nn
+
+from qllm.adapters.precision import full_precision
 
 
 class AdapterLinear(nn.Module, BaseTunerLayer):
@@ -46,11 +50,26 @@ class AdapterLinear(nn.Module, BaseTunerLayer):
         self._move_adapter_to_device_of_base_layer(adapter_name)
         self.set_adapter(self.active_adapters, inference_mode=config.inference_mode)
 
+    def _move_adapter_to_device_of_base_layer(self, adapter_name: str, device: torch.device | None = None) -> None:
+        """To the base layer's device only: peft would also cast the adapter to the base's (half) dtype."""
+        self.adapters[adapter_name] = self.adapters[adapter_name].to(device or self.base_layer.weight.device)
+
+    def _apply(self, fn, recurse: bool = True):
+        """`model.to(...)`, `.half()`, `.cuda()`: the base layer follows; the adapters follow to its device only."""
+        self.base_layer._apply(fn, recurse)
+        self.adapters.to(self.base_layer.weight.device)
+        return self
+
+    @full_precision
+    def adapter_update(self, adapter_name: str, x: torch.Tensor) -> torch.Tensor:
+        """The additive update of one adapter, float32, computed with autocast off."""
+        return self.adapters[adapter_name](x)
+
     def get_delta_weight(self, adapter_name: str) -> torch.Tensor:
         adapter = self.adapters[adapter_name]
         if not hasattr(adapter, "delta_weight"):
             raise ValueError(f"{type(adapter).__name__} is not a linear map of the input and cannot be merged")
-        return adapter.delta_weight().to(self.base_layer.weight.dtype)
+        return full_precision(adapter.delta_weight)().to(self.base_layer.weight.dtype)
 
     def merge(self, safe_merge: bool = False, adapter_names: list[str] | None = None) -> None:
         for name in check_adapters_to_merge(self, adapter_names):
@@ -81,7 +100,7 @@ class AdapterLinear(nn.Module, BaseTunerLayer):
             return result
         for name in self.active_adapters:
             if name in self.adapters:
-                result = result + self.adapters[name](x).to(result.dtype)
+                result = result + self.adapter_update(name, x).to(result.dtype)
         return result
 
     def __repr__(self) -> str:

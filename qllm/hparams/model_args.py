@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from qllm.hparams.lists import split_names
 
@@ -20,6 +21,18 @@ class ModelArguments:
         default=None,
         metadata={"help": "Where hub downloads are cached."},
     )
+    infer_dtype: Literal["auto", "float32", "float16", "bfloat16"] = field(
+        default="auto",
+        metadata={
+            "help": "eval / chat / export: the base model's dtype (auto: bf16 or fp16 on a GPU, float32 on a CPU)."
+        },
+    )
+
+    @property
+    def inference_dtype(self) -> str:
+        from qllm.hparams.precision import auto_infer_dtype
+
+        return auto_infer_dtype() if self.infer_dtype == "auto" else self.infer_dtype
 
     @property
     def adapter_paths(self) -> list[str]:

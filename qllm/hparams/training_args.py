@@ -32,12 +32,49 @@ class TrainingArguments(HfTrainingArguments):
     )
     report_to: None | str | list[str] = field(default="none", metadata={"help": "Experiment trackers to log to."})
 
+    pure_bf16: bool = field(
+        default=False,
+        metadata={"help": "Base weights in bfloat16, no autocast; adapters stay float32 (not with --fp16/--bf16)."},
+    )
+
     def __post_init__(self) -> None:
-        import torch
+        from qllm.hparams.precision import bf16_supported, cuda_available
 
         if not self.output_dir:  # transformers would silently write to ./trainer_output
             raise ArgumentError("output_dir", "is required; e.g. --output_dir saves/qllm-tiny/lora/run1")
-        if self.fp16 and not torch.cuda.is_available():
+        if self.pure_bf16 and (self.fp16 or self.bf16):
+            raise ArgumentError("pure_bf16", "is a compute type of its own; pass it without --fp16 or --bf16")
+        if self.fp16 and self.bf16:
+            raise ArgumentError("bf16", "choose one compute type: --fp16 or --bf16, not both")
+        if self.fp16 and not cuda_available():
             logger.warning("warning: --fp16 needs a CUDA GPU; training in float32 on the CPU instead")
             self.fp16 = False
+        for flag in ("bf16", "pure_bf16"):
+            if getattr(self, flag) and not bf16_supported():
+                raise ArgumentError(
+                    flag, "this machine has no bfloat16 support; use --fp16 on a GPU, or train in float32 (no flag)"
+                )
+        if self.bf16 and not cuda_available():
+            self.use_cpu = True  # transformers runs bf16 autocast on the CPU only when told the run is on the CPU
         super().__post_init__()
+
+    @property
+    def base_dtype(self) -> str:
+        """The dtype the base model is loaded in: half on a GPU with --fp16/--bf16, bfloat16 with --pure_bf16."""
+        from qllm.hparams.precision import cuda_available
+
+        if self.pure_bf16:
+            return "bfloat16"
+        if cuda_available() and (self.fp16 or self.bf16):
+            return "float16" if self.fp16 else "bfloat16"
+        return "float32"
+
+    @property
+    def compute_type(self) -> str:
+        """In words, for the run's log."""
+        if self.pure_bf16:
+            return "pure bf16 (bfloat16 weights, no autocast; adapters float32)"
+        if self.fp16 or self.bf16:
+            kind = "fp16" if self.fp16 else "bf16"
+            return f"{kind} mixed precision (autocast; base {self.base_dtype}, adapters float32)"
+        return "float32"

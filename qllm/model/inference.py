@@ -48,7 +48,7 @@ def load_for_inference(
 
     tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.cache_dir)
     template = get_template(data_args.template, tokenizer)
-    model = load_model(model_args.model_name_or_path, cache_dir=model_args.cache_dir)
+    model = load_model(model_args.model_name_or_path, dtype=model_args.inference_dtype, cache_dir=model_args.cache_dir)
     methods: list[str] = []
     if model_args.adapter_name_or_path:
         paths = model_args.adapter_paths

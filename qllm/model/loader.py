@@ -6,9 +6,13 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qllm.errors import ArgumentError
 from qllm.paths import TINY_MODEL_DIR, TINY_MODEL_NAME
+
+if TYPE_CHECKING:
+    import torch
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +61,15 @@ def load_tokenizer(model_name_or_path: str, cache_dir: str | None = None):
     return tokenizer
 
 
-def load_model(model_name_or_path: str, dtype=None, cache_dir: str | None = None):
-    """The causal LM in ``dtype`` (float32 by default: CPU training and the circuits need it)."""
+def load_model(model_name_or_path: str, dtype: str | torch.dtype | None = None, cache_dir: str | None = None):
+    """The causal LM in ``dtype`` ("bfloat16", torch.float16, ...; float32 by default)."""
     import torch
     from transformers import AutoModelForCausalLM
 
     path = resolve_model_path(model_name_or_path)
+    dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype or torch.float32
     try:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype or torch.float32, cache_dir=cache_dir)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, cache_dir=cache_dir)
     except OSError as err:
         raise _hub_error(model_name_or_path, err) from None
     logger.info("loaded %s: %.2fM parameters", model_name_or_path, model.num_parameters() / 1e6)

@@ -69,7 +69,7 @@ def run_train(source: Source) -> TrainOutcome:
     tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.cache_dir)
     template = get_template(data_args.template, tokenizer)
     splits = load_tokenized(data_args, finetuning_args.stage, tokenizer, template, training_args.seed)
-    model = load_model(model_args.model_name_or_path, cache_dir=model_args.cache_dir)
+    model = load_model(model_args.model_name_or_path, dtype=training_args.base_dtype, cache_dir=model_args.cache_dir)
     model = attach_adapter(model, finetuning_args, model_args.adapter_name_or_path, is_trainable=True)
 
     output_dir = Path(training_args.output_dir)
@@ -81,6 +81,7 @@ def run_train(source: Source) -> TrainOutcome:
         (output_dir / TRAIN_ARGS).write_text(
             yaml.safe_dump(resolved_arguments(args), sort_keys=False), encoding="utf-8"
         )
+        logger.info("compute type: %s", training_args.compute_type)
         if checkpoint:
             logger.info("resuming from %s", checkpoint)
         if training_args.include_num_input_tokens_seen == "no":

@@ -82,9 +82,12 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "gradient_accumulation_steps": {"en": {"label": "Gradient accumulation"}, "zh": {"label": "梯度累积"}},
     "lr_scheduler_type": {"en": {"label": "LR scheduler"}, "zh": {"label": "学习率调度"}},
     "warmup_steps": {"en": {"label": "Warmup steps"}, "zh": {"label": "预热步数"}},
-    "fp16": {
-        "en": {"label": "fp16", "info": "mixed precision on a GPU; float32 on the CPU"},
-        "zh": {"label": "fp16", "info": "GPU 上混合精度；CPU 上使用 float32"},
+    "compute_type": {
+        "en": {
+            "label": "Compute type",
+            "info": "fp16: GPU mixed precision; bf16: autocast (CPU too); pure_bf16: bf16 weights",
+        },
+        "zh": {"label": "计算类型", "info": "fp16：GPU 混合精度；bf16：自动混合精度（CPU 亦可）；pure_bf16：bf16 权重"},
     },
     "lora_target": {
         "en": {"label": "Target modules", "info": "linear layers to adapt, comma-separated, or all"},

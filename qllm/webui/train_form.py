@@ -25,6 +25,8 @@ from qllm.train.output_dir import plan_output_dir
 from qllm.webui.control import SAFE_NAME, runs_root
 
 ALL_METHODS: tuple[str, ...] = ()
+# the board's "Compute type" -> the `qllm train` flag it sets (float32: none)
+COMPUTE_TYPES = {"float32": None, "fp16": "fp16", "bf16": "bf16", "pure_bf16": "pure_bf16"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ FIELDS = (
     Field("lr_scheduler_type", "dropdown", "cosine", "optim", ("cosine", "linear", "constant", "constant_with_warmup")),
     Field("warmup_steps", "int", 20, "optim"),
     Field("lora_target", "text", "q_proj,v_proj", "optim"),
-    Field("fp16", "checkbox", False, "optim"),
+    Field("compute_type", "dropdown", "float32", "optim", tuple(COMPUTE_TYPES)),
     *(method_field(spec) for spec in METHOD_FIELDS.values()),
     Field("evaluation_strategy", "dropdown", "steps", "eval", ("no", "steps", "epoch")),
     Field("eval_steps", "int", 50, "eval"),
@@ -78,7 +80,7 @@ FIELDS = (
     Field("extra_args", "code", "{}", "output"),
 )
 FIELD_KEYS = [f.key for f in FIELDS]
-BOARD_ONLY = ("output_name", "extra_args")
+BOARD_ONLY = ("output_name", "extra_args", "compute_type")
 
 
 def default_run_name() -> str:
@@ -125,6 +127,9 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
             value = _number(field.key, value)
             value = int(value) if field.kind == "int" and float(value).is_integer() else value
         args[field.key] = value
+    compute_flag = COMPUTE_TYPES.get(values.get("compute_type") or "float32")
+    if compute_flag:
+        args[compute_flag] = True
     args["learning_rate"] = _number("learning_rate", args["learning_rate"])
     args["dataset"] = ",".join(values["dataset"])
     args["tokenized_path"] = args["tokenized_path"] or None

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from qllm.adapters.circuit.ansatz import FAST_PATH_MAX_QUBITS, fast_expvals, init_circuit_weights, reference_expvals
+from qllm.adapters.precision import full_precision
 
 
 class CircuitAdapter(nn.Module):
@@ -38,6 +39,7 @@ class CircuitAdapter(nn.Module):
         run = fast_expvals if use_fast else reference_expvals
         return run(self.simulator, angles, self.ry_angles, self.crz_angles)
 
+    @full_precision
     def forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
         h = self.A(self.dropout(x.to(torch.float32)))
         q = self.expvals(h.reshape(-1, h.shape[-1]), fast).reshape(h.shape)

@@ -30,6 +30,8 @@ from typing import Protocol
 
 import torch
 
+from qllm.adapters.precision import full_precision
+
 # Above this the 2^n x 2^n unitary costs more than applying the gates per token.
 FAST_PATH_MAX_QUBITS = 10
 
@@ -146,6 +148,7 @@ def layer_unitary(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -> 
     return outer.permute(1, 2, 0).reshape(dim, 2 * dim)  # M[b, part*dim + k] = (Re|Im) V[k, b]
 
 
+@full_precision
 def fast_expvals(simulator: Simulator, angles: torch.Tensor, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
     """<Z_i> per token (T, n); ``ry``/``crz``: (q_depth, 2, n)."""
     n, dim = angles.shape[1], 2 ** angles.shape[1]
@@ -162,6 +165,7 @@ def fast_expvals(simulator: Simulator, angles: torch.Tensor, ry: torch.Tensor, c
     return probabilities @ z_signs(n, angles.device)
 
 
+@full_precision
 def reference_expvals(simulator: Simulator, angles: torch.Tensor, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
     """<Z_i> per token, every gate simulated on every token by the library."""
     gates: list[Gate] = []

@@ -41,6 +41,9 @@ class PyvqnetSimulator:
             self.gate_functions[gate.name](machine, wires=wires, params=gate.params)
         return machine
 
+    def __deepcopy__(self, memo: dict) -> PyvqnetSimulator:
+        return self  # stateless, and it holds modules, which cannot be copied: a copied adapter shares it
+
     def run(self, n_qubits: int, gates: list[Gate], states: torch.Tensor | None, batch: int) -> torch.Tensor:
         return self._machine(n_qubits, gates, states, batch).states.reshape(batch, 2**n_qubits)
 

@@ -28,6 +28,9 @@ class TorchquantumSimulator:
             self.gate_functions[gate.name](qdev, wires=wires, params=params)
         return qdev
 
+    def __deepcopy__(self, memo: dict) -> TorchquantumSimulator:
+        return self  # stateless, and it holds modules, which cannot be copied: a copied adapter shares it
+
     def run(self, n_qubits: int, gates: list[Gate], states: torch.Tensor | None, batch: int) -> torch.Tensor:
         device = states.device if states is not None else gates[0].params.device
         return self._device(n_qubits, gates, states, batch, device).get_states_1d()

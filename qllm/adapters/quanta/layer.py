@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qllm.adapters.layer import AdapterLinear
+from qllm.adapters.precision import full_precision
 from qllm.errors import InvalidField
 
 
@@ -67,6 +68,7 @@ class TensorAdapter(nn.Module):
         frozen = [getattr(self, f"frozen_{index}") for index in range(len(self.tensors))]
         return trained - self.chain(rows, frozen)
 
+    @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = self.dropout(x.to(torch.float32)).reshape(-1, x.shape[-1])
         return self.update(rows).reshape(*x.shape[:-1], self.out_features)
