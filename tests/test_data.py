@@ -26,7 +26,7 @@ def test_qwen_template_matches_the_tokenizer_chat_template(tiny_tokenizer):
         {"role": "user", "content": "Add 2 and 3."},
     ]
     expected = tiny_tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    assert TEMPLATES["qwen"].render_prompt(messages, None, tiny_tokenizer.eos_token) == expected
+    assert TEMPLATES["qwen"].render_prompt(messages, None, tiny_tokenizer) == expected
 
 
 def test_prompt_tokens_are_masked_and_labels_are_exactly_the_response(tiny_tokenizer):
@@ -121,9 +121,10 @@ def test_hub_dataset_offline_fails_with_one_clear_line(tiny_tokenizer):
 
 
 def test_unknown_template_is_rejected():
-    with pytest.raises(ArgumentError, match="choose one of qwen, default"):
+    with pytest.raises(ArgumentError, match="choose one of auto, qwen, chatml, llama3"):
         get_template("llama9")
 
 
-def test_default_template_is_chosen_from_the_tokenizer(tiny_tokenizer):
-    assert get_template(None, tiny_tokenizer).name == "qwen"
+def test_auto_template_is_the_tokenizers_own(tiny_tokenizer):
+    assert get_template(None, tiny_tokenizer).name.startswith("auto-")
+    assert get_template("auto", tiny_tokenizer).chat_template == tiny_tokenizer.chat_template

@@ -55,7 +55,7 @@ class ChatModel:
             raise ArgumentError("message", "is empty; type something to send")
         model, tokenizer, template = self.loaded.model, self.loaded.tokenizer, self.loaded.template
         system = system if system is not None else self.generating_args.system
-        prompt = template.render_prompt(messages, system or None, tokenizer.eos_token)
+        prompt = template.render_prompt(messages, system or None, tokenizer)
         inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop = stop or threading.Event()

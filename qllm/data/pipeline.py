@@ -12,7 +12,7 @@ from pathlib import Path
 from qllm.data.loader import load_raw, to_standard
 from qllm.data.preprocess import pretraining_batch, supervised_batch
 from qllm.data.registry import get_dataset_attrs
-from qllm.data.template import Template
+from qllm.data.template import ChatTemplate
 from qllm.errors import ArgumentError
 from qllm.hparams.data_args import DataArguments
 
@@ -23,7 +23,7 @@ CACHE_META = "qllm_cache.json"
 MIN_ROWS_PER_WORKER = 1000
 
 
-def _cache_key(data_args: DataArguments, stage: str, tokenizer, template: Template, seed: int) -> dict:
+def _cache_key(data_args: DataArguments, stage: str, tokenizer, template: ChatTemplate, seed: int) -> dict:
     return {
         "dataset": data_args.dataset_names,
         "dataset_dir": str(Path(data_args.dataset_dir).resolve()),
@@ -73,7 +73,7 @@ def load_standard(data_args: DataArguments, stage: str, split: str | None = None
 
 
 def load_tokenized(
-    data_args: DataArguments, stage: str, tokenizer, template: Template, seed: int, split: str | None = None
+    data_args: DataArguments, stage: str, tokenizer, template: ChatTemplate, seed: int, split: str | None = None
 ):
     """A `DatasetDict` with `train` (and `validation` when `val_size` > 0) of ids and labels.
 

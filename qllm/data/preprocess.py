@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from qllm.data.template import Template
+from qllm.data.template import ChatTemplate
 
 IGNORE_INDEX = -100
 
 
 def encode_supervised(
-    messages: list[dict[str, str]], system: str, tokenizer, template: Template, cutoff_len: int
+    messages: list[dict[str, str]], system: str, tokenizer, template: ChatTemplate, cutoff_len: int
 ) -> tuple[list[int], list[int]]:
     """(input_ids, labels) of one conversation, cut to `cutoff_len` tokens."""
     input_ids: list[int] = []
     labels: list[int] = []
-    for prompt, response in template.format_pairs(messages, system or None, tokenizer.eos_token):
+    for prompt, response in template.format_pairs(messages, system or None, tokenizer):
         prompt_ids = tokenizer.encode(prompt, add_special_tokens=False)
         response_ids = tokenizer.encode(response, add_special_tokens=False)
         input_ids += prompt_ids + response_ids
@@ -29,7 +29,9 @@ def encode_supervised(
     return input_ids[:cutoff_len], labels[:cutoff_len]
 
 
-def supervised_batch(batch: dict[str, list[Any]], tokenizer, template: Template, cutoff_len: int) -> dict[str, list]:
+def supervised_batch(
+    batch: dict[str, list[Any]], tokenizer, template: ChatTemplate, cutoff_len: int
+) -> dict[str, list]:
     out: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
     for messages, system in zip(batch["_messages"], batch["_system"]):
         input_ids, labels = encode_supervised(messages, system, tokenizer, template, cutoff_len)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
-from qllm.data.template import Template
+from qllm.data.template import ChatTemplate
 from qllm.eval.tasks import CATEGORIES, CHOICES, Question, Subject, read_questions, read_subjects, resolve_task_dir
 
 PROMPTS = {
@@ -43,7 +43,7 @@ def format_question(question: Question, lang: str, answered: bool) -> tuple[str,
 
 
 def build_prompt(
-    template: Template, tokenizer, subject: str, shots: list[Question], question: Question, lang: str
+    template: ChatTemplate, tokenizer, subject: str, shots: list[Question], question: Question, lang: str
 ) -> str:
     messages = []
     for shot in shots:
@@ -51,7 +51,7 @@ def build_prompt(
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
     messages.append({"role": "user", "content": format_question(question, lang, answered=False)[0]})
     messages[0]["content"] = PROMPTS[lang][0].format(subject=subject) + messages[0]["content"]
-    return template.render_prompt(messages, None, tokenizer.eos_token)
+    return template.render_prompt(messages, None, tokenizer)
 
 
 def letter_token_ids(tokenizer) -> list[int]:
@@ -79,7 +79,7 @@ def predict_letters(model, tokenizer, prompts: list[str], batch_size: int) -> li
 def evaluate_choice(
     model,
     tokenizer,
-    template: Template,
+    template: ChatTemplate,
     task: str,
     task_dir: str,
     split: str,

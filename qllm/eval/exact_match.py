@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from qllm.data.pipeline import load_standard, load_tokenized
 from qllm.data.preprocess import IGNORE_INDEX
-from qllm.data.template import Template
+from qllm.data.template import ChatTemplate
 from qllm.hparams.data_args import DataArguments
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class ExactMatchResult:
 
 @torch.no_grad()
 def generate_answers(
-    model, tokenizer, template: Template, rows: list[dict], batch_size: int, max_new_tokens: int
+    model, tokenizer, template: ChatTemplate, rows: list[dict], batch_size: int, max_new_tokens: int
 ) -> list[str]:
     stop_ids = template.stop_token_ids(tokenizer)
     side = tokenizer.padding_side
@@ -41,9 +41,7 @@ def generate_answers(
     try:
         for start in tqdm(range(0, len(rows), batch_size), desc="Generating"):
             batch = rows[start : start + batch_size]
-            prompts = [
-                template.render_prompt(r["_messages"][:-1], r["_system"] or None, tokenizer.eos_token) for r in batch
-            ]
+            prompts = [template.render_prompt(r["_messages"][:-1], r["_system"] or None, tokenizer) for r in batch]
             inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
             output = model.generate(
                 **inputs,
@@ -60,7 +58,9 @@ def generate_answers(
 
 
 @torch.no_grad()
-def response_loss(model, tokenizer, data_args: DataArguments, template: Template, split: str, batch_size: int) -> float:
+def response_loss(
+    model, tokenizer, data_args: DataArguments, template: ChatTemplate, split: str, batch_size: int
+) -> float:
     from transformers import DataCollatorForSeq2Seq
 
     examples = load_tokenized(data_args, "sft", tokenizer, template, seed=0, split=split)["train"]
@@ -82,7 +82,7 @@ def response_loss(model, tokenizer, data_args: DataArguments, template: Template
 def evaluate_exact_match(
     model,
     tokenizer,
-    template: Template,
+    template: ChatTemplate,
     data_args: DataArguments,
     split: str = "test",
     batch_size: int = 16,

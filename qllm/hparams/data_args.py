@@ -10,9 +10,12 @@ from qllm.paths import DATA_DIR
 class DataArguments:
     """Which data, rendered with which template, cut how."""
 
-    template: str | None = field(
-        default=None,
-        metadata={"help": "Chat template (qwen, default); by default chosen from the tokenizer."},
+    template: str = field(
+        default="auto",
+        metadata={
+            "help": "Chat template: auto (the tokenizer's own) or a family: qwen, chatml, llama3, llama2, mistral, "
+            "gemma, phi3, glm4, default."
+        },
     )
     dataset: str | None = field(
         default=None,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from qllm.constants import ADAPTER_CONFIG
-from qllm.data.template import Template, get_template
+from qllm.data.template import ChatTemplate, get_template
 from qllm.hparams.data_args import DataArguments
 from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.hparams.model_args import ModelArguments
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 class LoadedModel:
     model: Any
     tokenizer: Any
-    template: Template
+    template: ChatTemplate
     adapter_methods: list[str]  # the method of each loaded adapter, in order
 
 

@@ -18,7 +18,10 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
         lang: {"label": label, "info": separator.join(f"{m.name}: {m.summary[lang]}" for m in METHODS.values())}
         for lang, label, separator in (("en", "Method", "; "), ("zh", "微调方法", "；"))
     },
-    "template": {"en": {"label": "Template", "info": "chat template"}, "zh": {"label": "模板", "info": "对话模板"}},
+    "template": {
+        "en": {"label": "Template", "info": "chat template; auto = the tokenizer's own"},
+        "zh": {"label": "模板", "info": "对话模板；auto 为分词器自带模板"},
+    },
     "adapter": {
         "en": {"label": "Adapter", "info": "saved runs of this model and method (checkpoints too)"},
         "zh": {"label": "适配器", "info": "该模型与方法已保存的训练结果（含中间检查点）"},

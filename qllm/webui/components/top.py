@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from qllm.data.template import TEMPLATES
+from qllm.data.template import TEMPLATE_CHOICES
 from qllm.methods import METHODS
 from qllm.webui.control import MODELS, list_runs
 from qllm.webui.locales import LANGUAGES
@@ -15,7 +15,7 @@ def create_top() -> dict[str, gr.components.Component]:
         lang = gr.Dropdown(list(LANGUAGES), value="English", scale=1, elem_id="lang")
         model = gr.Dropdown(MODELS, value=MODELS[0], allow_custom_value=True, scale=3, elem_id="model_name_or_path")
         method = gr.Dropdown(list(METHODS), value="lora", scale=1, elem_id="finetuning_type")
-        template = gr.Dropdown(list(TEMPLATES), value="qwen", scale=1, elem_id="template")
+        template = gr.Dropdown(list(TEMPLATE_CHOICES), value="auto", scale=1, elem_id="template")
     with gr.Row():
         adapter = gr.Dropdown(
             list_runs(MODELS[0], "lora"), value=None, allow_custom_value=True, scale=3, elem_id="adapter"
