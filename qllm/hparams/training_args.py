@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from transformers import IntervalStrategy
 from transformers import TrainingArguments as HfTrainingArguments
@@ -54,9 +58,36 @@ class TrainingArguments(HfTrainingArguments):
                 raise ArgumentError(
                     flag, "this machine has no bfloat16 support; use --fp16 on a GPU, or train in float32 (no flag)"
                 )
-        if self.bf16 and not cuda_available():
-            self.use_cpu = True  # transformers runs bf16 autocast on the CPU only when told the run is on the CPU
+        self._check_launch()
+        if not cuda_available():
+            # Said outright, the CPU gets what a GPU gets: bf16 autocast, and under torchrun gloo data parallelism.
+            self.use_cpu = True
         super().__post_init__()
+
+    def _check_launch(self) -> None:
+        """Processes per node that the GPUs can hold, and a DeepSpeed config that can be used."""
+        import torch
+
+        per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        if torch.cuda.is_available() and per_node > torch.cuda.device_count():
+            raise ArgumentError(
+                "nproc_per_node",
+                f"{per_node} processes per node but {torch.cuda.device_count()} visible GPUs; "
+                f"launch at most {torch.cuda.device_count()} (torchrun --nproc_per_node)",
+            )
+        if isinstance(self.deepspeed, str) and self.deepspeed:
+            path = Path(self.deepspeed)
+            if not path.is_file():
+                raise ArgumentError("deepspeed", f"no such file: {path}; e.g. examples/deepspeed/ds_z2_config.json")
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                raise ArgumentError("deepspeed", f"{path} is not valid JSON: {str(err).splitlines()[0]}") from None
+            if importlib.util.find_spec("deepspeed") is None:
+                raise ArgumentError(
+                    "deepspeed",
+                    "DeepSpeed is not installed; pip install 'qllm-board[deepspeed]' (or pip install deepspeed)",
+                )
 
     @property
     def base_dtype(self) -> str:

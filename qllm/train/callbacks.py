@@ -42,13 +42,15 @@ class LogCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs) -> None:
         self.start_time, self.start_step = time.time(), state.global_step
         self.start_tokens = state.num_input_tokens_seen
+        if not state.is_world_process_zero:  # one writer under torchrun; the losses it logs are already averaged
+            return
         # On resume, keep the records up to the checkpoint; on a fresh run, start empty.
         kept = [r for r in read_log(self.path.parent) if r["current_steps"] <= state.global_step]
         self.path.write_text("".join(json.dumps(r) + "\n" for r in kept) if state.global_step else "", encoding="utf-8")
 
     def on_log(self, args, state, control, logs: dict[str, Any] | None = None, **kwargs) -> None:
         logs = logs or {}
-        if "loss" not in logs and "eval_loss" not in logs:
+        if not state.is_world_process_zero or ("loss" not in logs and "eval_loss" not in logs):
             return  # the end-of-training summary, kept in all_results.json instead
         elapsed = time.time() - self.start_time
         done = max(state.global_step - self.start_step, 1)
@@ -73,3 +75,23 @@ class LogCallback(TrainerCallback):
         logger.info(
             "step %d/%d %s", state.global_step, state.max_steps, " ".join(f"{k} {v:.4g}" for k, v in shown.items())
         )
+
+
+class ReplicaCheck(TrainerCallback):
+    """Under data parallelism every process holds a replica of the adapter; at the end they must agree.
+
+    One float64 checksum of the trainable parameters per process, gathered and compared;
+    a mismatch (a rank that diverged) is a warning in the run's log, agreement one info line.
+    """
+
+    def on_train_end(self, args, state, control, model=None, **kwargs) -> None:
+        if args.world_size < 2 or model is None or not torch.distributed.is_initialized():
+            return
+        checksum = sum(p.detach().double().sum() for p in model.parameters() if p.requires_grad).reshape(())
+        gathered = [torch.zeros((), dtype=torch.float64, device=checksum.device) for _ in range(args.world_size)]
+        torch.distributed.all_gather(gathered, checksum)
+        values = [value.item() for value in gathered]
+        if max(values) - min(values) > 0:
+            logger.warning("warning: the adapter replicas of the %d processes differ: %s", args.world_size, values)
+        else:
+            logger.info("adapter replicas agree across %d processes (checksum %.10g)", args.world_size, values[0])

@@ -20,7 +20,7 @@ from qllm.data.template import get_template
 from qllm.hparams.parser import Source, TrainArgs, get_train_args
 from qllm.hparams.training_args import TrainingArguments
 from qllm.model.loader import load_model, load_tokenizer
-from qllm.train.callbacks import LogCallback
+from qllm.train.callbacks import LogCallback, ReplicaCheck
 from qllm.train.output_dir import clear_run_files, plan_output_dir
 from qllm.train.plot import plot_loss
 
@@ -48,7 +48,6 @@ def _attach_run_log(output_dir: Path, resume: bool) -> logging.Handler:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for name in ("qllm", "transformers", "peft"):
         logging.getLogger(name).addHandler(handler)
-    logging.getLogger("qllm").setLevel(logging.INFO)  # run.log keeps progress even when the caller logs less
     return handler
 
 
@@ -60,28 +59,36 @@ class TrainOutcome:
 
 def run_train(source: Source) -> TrainOutcome:
     """Train and save the adapter, logs and results to output_dir."""
-    from transformers import DataCollatorForSeq2Seq, Trainer
+    from transformers import DataCollatorForSeq2Seq, Trainer, set_seed
 
     args = get_train_args(source)
     model_args, data_args, training_args, finetuning_args = args
     checkpoint = plan_output_dir(training_args.output_dir, training_args.overwrite_output_dir)
+    # Under torchrun every process runs this function; the first one (world rank 0) alone writes
+    # and logs, the others log warnings only.
+    main_process = training_args.process_index == 0
+    logging.getLogger("qllm").setLevel(logging.INFO if main_process else logging.WARNING)
 
     tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.cache_dir)
     template = get_template(data_args.template, tokenizer)
-    splits = load_tokenized(data_args, finetuning_args.stage, tokenizer, template, training_args.seed)
+    with training_args.main_process_first(desc="tokenizing"):  # rank 0 writes the cache, the others read it
+        splits = load_tokenized(data_args, finetuning_args.stage, tokenizer, template, training_args.seed)
     model = load_model(model_args.model_name_or_path, dtype=training_args.base_dtype, cache_dir=model_args.cache_dir)
+    set_seed(training_args.seed)  # the adapter's starting weights are drawn now: the same --seed, the same start
     model = attach_adapter(model, finetuning_args, model_args.adapter_name_or_path, is_trainable=True)
 
     output_dir = Path(training_args.output_dir)
-    if checkpoint is None:
-        clear_run_files(output_dir, keep=(TRAIN_ARGS, RUN_LOG, CONSOLE_LOG))
-    output_dir.mkdir(parents=True, exist_ok=True)
-    handler = _attach_run_log(output_dir, resume=checkpoint is not None)
+    with training_args.main_process_first(desc="preparing the output folder"):
+        if main_process and checkpoint is None:
+            clear_run_files(output_dir, keep=(TRAIN_ARGS, RUN_LOG, CONSOLE_LOG))
+        output_dir.mkdir(parents=True, exist_ok=True)
+    handler = _attach_run_log(output_dir, resume=checkpoint is not None) if main_process else logging.NullHandler()
     try:
-        (output_dir / TRAIN_ARGS).write_text(
-            yaml.safe_dump(resolved_arguments(args), sort_keys=False), encoding="utf-8"
-        )
-        logger.info("compute type: %s", training_args.compute_type)
+        if main_process:
+            (output_dir / TRAIN_ARGS).write_text(
+                yaml.safe_dump(resolved_arguments(args), sort_keys=False), encoding="utf-8"
+            )
+        logger.info("compute type: %s; processes: %d", training_args.compute_type, training_args.world_size)
         if checkpoint:
             logger.info("resuming from %s", checkpoint)
         if training_args.include_num_input_tokens_seen == "no":
@@ -93,7 +100,7 @@ def run_train(source: Source) -> TrainOutcome:
             eval_dataset=splits.get("validation"),
             data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, pad_to_multiple_of=8),
             processing_class=tokenizer,
-            callbacks=[LogCallback(output_dir)],
+            callbacks=[LogCallback(output_dir), ReplicaCheck()],
         )
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         trainer.save_model()
@@ -106,7 +113,7 @@ def run_train(source: Source) -> TrainOutcome:
             trainer.log_metrics("eval", eval_metrics)
             trainer.save_metrics("eval", eval_metrics)
             metrics.update(eval_metrics)
-        if finetuning_args.plot_loss:
+        if finetuning_args.plot_loss and main_process:
             plot_loss(output_dir)
         logger.info("saved the %s adapter to %s", finetuning_args.finetuning_type, output_dir)
         return TrainOutcome(metrics=metrics, model=trainer.model)
