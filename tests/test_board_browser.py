@@ -198,6 +198,19 @@ def test_compute_type_dropdown_sets_the_training_flag(page):
     page.click("#preview_command")
     wait_for(lambda: " --pure_bf16" in page.locator("#command textarea").input_value(), 30, "--pure_bf16", page)
     assert " --bf16" not in page.locator("#command textarea").input_value()
+    choose(page, "compute_type", "float32")
+
+
+def test_devices_field_launches_several_processes_through_torchrun(page):
+    fill(page, "devices", "cpu:2")
+    page.click("#preview_command")
+    wait_for(lambda: page.locator("#command textarea").input_value().startswith("torchrun --nproc_per_node 2 -m qllm"),
+             30, "the torchrun command", page)  # fmt: skip
+    fill(page, "devices", "7")
+    page.click("#preview_command")
+    wait_for(lambda: "devices" in status(page, "train_message") and "no CUDA GPU" in status(page, "train_message"),
+             30, "the devices error", page)  # fmt: skip
+    fill(page, "devices", "")
 
 
 def test_bad_input_is_named_before_a_run_starts(page, board):

@@ -85,6 +85,10 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "gradient_accumulation_steps": {"en": {"label": "Gradient accumulation"}, "zh": {"label": "梯度累积"}},
     "lr_scheduler_type": {"en": {"label": "LR scheduler"}, "zh": {"label": "学习率调度"}},
     "warmup_steps": {"en": {"label": "Warmup steps"}, "zh": {"label": "预热步数"}},
+    "devices": {
+        "en": {"label": "Devices", "info": "GPUs (0,1), cpu or cpu:N processes; empty: all GPUs, or 1 CPU process"},
+        "zh": {"label": "设备", "info": "GPU 编号（0,1）、cpu 或 cpu:N 个进程；留空：全部 GPU 或 1 个 CPU 进程"},
+    },
     "compute_type": {
         "en": {
             "label": "Compute type",

@@ -10,16 +10,18 @@ the process.  Several evaluations queue up and run one after another.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import signal
+import socket
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import psutil
 import yaml
 
 from qllm.constants import BOARD_STATE, CONSOLE_LOG, FINISHED_MARKER, RESULTS_FILE
@@ -35,6 +37,47 @@ class Job:
     kind: str  # "train" or "eval"
     args_file: str
     folder: str  # output_dir of a training run, save_dir of an evaluation
+    processes: int = 1  # more than one: launched through torchrun (data parallel)
+    visible_devices: str | None = None  # CUDA_VISIBLE_DEVICES for the job; None leaves it as it is
+
+    def command(self) -> list[str]:
+        """The job's command line: `python -m qllm KIND FILE`, under torchrun for several processes."""
+        qllm = ["-m", "qllm", self.kind, self.args_file]
+        if self.processes == 1:
+            return [sys.executable, *qllm]
+        rendezvous = ["--master_addr", "127.0.0.1", "--master_port", str(free_port())]
+        return [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            str(self.processes),
+            *rendezvous,
+            *qllm,
+        ]
+
+    def environment(self) -> dict[str, str]:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.visible_devices is not None:
+            env["CUDA_VISIBLE_DEVICES"] = self.visible_devices
+        if self.processes > 1:  # processes sharing the CPU's cores: one torch thread pool each, not one per core each
+            env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // self.processes)))
+        return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_tree(pid: int) -> list[psutil.Process]:
+    """The process and all its descendants (torchrun's workers run in sessions of their own)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 @dataclass
@@ -136,14 +179,13 @@ class Runner:
         folder = Path(job.folder)
         folder.mkdir(parents=True, exist_ok=True)
         log = (folder / CONSOLE_LOG).open("w", encoding="utf-8")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
-            [sys.executable, "-m", "qllm", job.kind, job.args_file],
+            job.command(),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env=env,
+            env=job.environment(),
         )
         log.close()  # the child holds its own copy of the file
         self._processes[process.pid] = process
@@ -151,19 +193,23 @@ class Runner:
         state.status, state.started = "running", time.time()
 
     def stop(self) -> RunState | None:
-        """End the whole process tree (SIGTERM, then SIGKILL after a grace period); queued jobs are dropped."""
+        """End the whole process tree, every rank included (SIGTERM, then SIGKILL after a grace period).
+
+        The tree is listed before signalling: torchrun's workers are in sessions of their own and
+        would outlive a killed torchrun.  Queued jobs are dropped.
+        """
         state = self.state()
         if state is None or state.status != "running":
             return state
-        try:
-            os.killpg(state.pid, signal.SIGTERM)
-            deadline = time.time() + STOP_GRACE_SECONDS
-            while time.time() < deadline and self._is_running(state.pid):
-                time.sleep(0.2)
-            if self._is_running(state.pid):
-                os.killpg(state.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        tree = process_tree(state.pid)
+        for process in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.terminate()
+        _, alive = psutil.wait_procs(tree, timeout=STOP_GRACE_SECONDS)
+        for process in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        psutil.wait_procs(alive, timeout=5)
         process = self._processes.pop(state.pid, None)
         if process is not None:
             process.wait(timeout=5)

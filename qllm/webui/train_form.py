@@ -9,6 +9,7 @@ with the same one-line message.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 from qllm.constants import TRAIN_ARGS
 from qllm.errors import ArgumentError
+from qllm.hparams.lists import split_names
 from qllm.methods import FIELDS as METHOD_FIELDS
 from qllm.methods import MethodField, methods_using
 from qllm.model.loader import resolve_model_path
@@ -67,6 +69,7 @@ FIELDS = (
     Field("warmup_steps", "int", 20, "optim"),
     Field("lora_target", "text", "q_proj,v_proj", "optim"),
     Field("compute_type", "dropdown", "float32", "optim", tuple(COMPUTE_TYPES)),
+    Field("devices", "text", "", "optim"),
     *(method_field(spec) for spec in METHOD_FIELDS.values()),
     Field("evaluation_strategy", "dropdown", "steps", "eval", ("no", "steps", "epoch")),
     Field("eval_steps", "int", 50, "eval"),
@@ -80,7 +83,7 @@ FIELDS = (
     Field("extra_args", "code", "{}", "output"),
 )
 FIELD_KEYS = [f.key for f in FIELDS]
-BOARD_ONLY = ("output_name", "extra_args", "compute_type")
+BOARD_ONLY = ("output_name", "extra_args", "compute_type", "devices")
 
 
 def default_run_name() -> str:
@@ -151,9 +154,39 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
     return args
 
 
-def command_line(args: dict[str, Any]) -> str:
-    """The `python -m qllm train` line that runs these arguments."""
-    tokens = ["python", "-m", "qllm", "train"]
+def parse_devices(text: str | None) -> tuple[int, str | None]:
+    """The Devices field -> (processes, CUDA_VISIBLE_DEVICES or None to leave it).
+
+    Empty or `auto`: every visible GPU (one process each), or one process on a CPU-only
+    machine; `0,1`: those GPUs; `cpu`: one CPU process; `cpu:N`: N CPU processes (gloo).
+    """
+    import torch
+
+    text = (text or "").strip().lower()
+    gpus = torch.cuda.device_count()
+    if text in ("", "auto"):
+        return max(gpus, 1), None
+    cores = os.cpu_count() or 1
+    if text.startswith("cpu"):
+        count = text.partition(":")[2] or "1"
+        if not count.isdigit() or not 1 <= int(count) <= cores:
+            raise ArgumentError("devices", f"'{text}': cpu:N runs 1 to {cores} processes on this machine")
+        return int(count), ""  # no GPU visible: the processes train on the CPU
+    ids = split_names(text)
+    if not ids or not all(i.isdigit() for i in ids) or len(set(ids)) != len(ids):
+        raise ArgumentError("devices", f"'{text}' is not a list of distinct GPU numbers; e.g. 0,1 or cpu:2")
+    if gpus == 0:
+        raise ArgumentError("devices", f"'{text}': this machine has no CUDA GPU; use cpu or cpu:N")
+    missing = [i for i in ids if int(i) >= gpus]
+    if missing:
+        raise ArgumentError("devices", f"GPU {missing[0]} does not exist; this machine shows GPUs 0 to {gpus - 1}")
+    return len(ids), ",".join(ids)
+
+
+def command_line(args: dict[str, Any], processes: int = 1) -> str:
+    """The `python -m qllm train` line that runs these arguments (under torchrun for several processes)."""
+    launcher = ["torchrun", "--nproc_per_node", str(processes)] if processes > 1 else ["python"]
+    tokens = [*launcher, "-m", "qllm", "train"]
     for key, value in args.items():
         if value is True:
             tokens.append(f"--{key}")

@@ -24,7 +24,15 @@ from qllm.webui.control import (
 )
 from qllm.webui.locales import LANGUAGES, text
 from qllm.webui.runner import Job, Runner, write_args
-from qllm.webui.train_form import FIELD_KEYS, FIELDS, args_file, command_line, default_run_name, form_to_args
+from qllm.webui.train_form import (
+    FIELD_KEYS,
+    FIELDS,
+    args_file,
+    command_line,
+    default_run_name,
+    form_to_args,
+    parse_devices,
+)
 
 GROUPS = (
     ("data", "group_data"),
@@ -129,16 +137,17 @@ def create_train_tab(
 
     method.change(show_method_fields, [method], form, queue=False)
 
-    def checked_args(lang_name, model_name, method_name, template_name, *values):
-        return form_to_args(dict(zip(FIELD_KEYS, values)), model_name, method_name, template_name)
+    def checked_launch(lang_name, model_name, method_name, template_name, *values):
+        """form -> (checked `qllm train` arguments, processes, CUDA_VISIBLE_DEVICES); ArgumentError names the field."""
+        form_values = dict(zip(FIELD_KEYS, values))
+        processes, visible = parse_devices(form_values.get("devices"))
+        return form_to_args(form_values, model_name, method_name, template_name), processes, visible
 
     def on_preview_command(lang_name, model_name, method_name, template_name, *values):
-        """form -> the exact `python -m qllm train` line, or the first problem with the form."""
+        """form -> the exact `python -m qllm train` (or torchrun) line, or the first problem with the form."""
         try:
-            return gr.update(
-                value=command_line(checked_args(lang_name, model_name, method_name, template_name, *values)),
-                visible=True,
-            ), ""
+            args, processes, _ = checked_launch(lang_name, model_name, method_name, template_name, *values)
+            return gr.update(value=command_line(args, processes), visible=True), ""
         except ArgumentError as err:
             return gr.update(visible=False), f"⚠ {text('invalid', LANGUAGES[lang_name])}: {err}"
 
@@ -151,11 +160,11 @@ def create_train_tab(
         if runner.busy():
             return f"⚠ {text('busy', code)}", gr.update()
         try:
-            args = checked_args(lang_name, model_name, method_name, template_name, *values)
+            args, processes, visible = checked_launch(lang_name, model_name, method_name, template_name, *values)
         except ArgumentError as err:
             return f"⚠ {text('invalid', code)}: {err}", gr.update()
         path = write_args(args_file(args), args)
-        runner.start([Job("train", str(path), args["output_dir"])])
+        runner.start([Job("train", str(path), args["output_dir"], processes, visible)])
         return "", status_markdown(runner, code)
 
     start.click(on_start, inputs, [message, status])
