@@ -48,7 +48,7 @@ def score(method: str | None) -> list[str]:
     tasks = run_eval({**common, "task": "qllm_tasks", "dataset_dir": str(DATA_DIR)})
     cells = [f"{100 * tasks['accuracy']:.1f}", f"{tasks['eval_loss']:.3f}"]
     for benchmark in ("mmlu", "cmmlu", "ceval"):
-        result = run_eval({**common, "task": benchmark, "task_dir": str(EVALUATION_DIR), "n_shot": 5})
+        result = run_eval({**common, "task": f"{benchmark}_sample", "task_dir": str(EVALUATION_DIR), "n_shot": 5})
         cells.append(f"{result['categories']['Average']:.1f}")
     return cells
 

@@ -60,7 +60,7 @@ def test_real_benchmark_layouts_are_read(tmp_path):
     assert read_questions(tmp_path, "test", "law")[0].options == ("甲", "乙", "丙", "丁")
 
 
-@pytest.mark.parametrize("task", ["mmlu", "cmmlu", "ceval"])
+@pytest.mark.parametrize("task", ["mmlu_sample", "cmmlu_sample", "ceval_sample"])
 def test_sample_benchmark_end_to_end(tmp_path, task, capsys):
     flags = [
         "--model_name_or_path",

@@ -15,7 +15,17 @@ import torch
 from tqdm import tqdm
 
 from qllm.data.template import ChatTemplate
-from qllm.eval.tasks import CATEGORIES, CHOICES, Question, Subject, read_questions, read_subjects, resolve_task_dir
+from qllm.eval.public_benchmarks import describe_source
+from qllm.eval.tasks import (
+    CATEGORIES,
+    CHOICES,
+    SAMPLE_SUFFIX,
+    Question,
+    Subject,
+    read_questions,
+    read_subjects,
+    resolve_task_dir,
+)
 
 PROMPTS = {
     "en": ("The following are multiple choice questions (with answers) about {subject}.\n\n", "Answer:"),
@@ -27,11 +37,12 @@ PROMPTS = {
 class ChoiceResult:
     task: str
     split: str
+    data: str  # where the questions came from (describe_source)
     subjects: dict[str, dict] = field(default_factory=dict)  # display name -> {category, correct, total, accuracy}
     categories: dict[str, float] = field(default_factory=dict)  # category and "Average" -> accuracy in %
 
     def table(self) -> str:
-        lines = [f"{self.task} ({self.split})", f"{'category':<18}{'accuracy':>10}"]
+        lines = [f"{self.task} ({self.split}) · {self.data}", f"{'category':<18}{'accuracy':>10}"]
         lines += [f"{name:<18}{value:>10.2f}" for name, value in self.categories.items()]
         return "\n".join(lines)
 
@@ -88,9 +99,9 @@ def evaluate_choice(
     batch_size: int,
 ) -> ChoiceResult:
     folder = resolve_task_dir(task, task_dir)
-    lang = lang or ("en" if task == "mmlu" else "zh")
+    lang = lang or ("en" if task.removesuffix(SAMPLE_SUFFIX) == "mmlu" else "zh")
     subjects: list[Subject] = read_subjects(folder)
-    result = ChoiceResult(task=task, split=split)
+    result = ChoiceResult(task=task, split=split, data=describe_source(folder))
     category_hits: dict[str, list[bool]] = defaultdict(list)
     for subject in tqdm(subjects, desc=f"{task} subjects"):
         shots = read_questions(folder, "dev", subject.key)[:n_shot] if n_shot else []

@@ -3,7 +3,8 @@
 `<task>/{dev,val,test}/<subject>.csv` (or `<subject>_<split>.csv`), columns question, A,
 B, C, D, answer, with or without a header row — the layout LLaMA-Factory used, so real
 MMLU / CMMLU / C-Eval files dropped into `task_dir` are read as they are.  When
-`task_dir` has no folder for mmlu / cmmlu / ceval, the bundled sample stands in.
+`task_dir` has no folder for mmlu / cmmlu / ceval, the public set is converted into one
+(`public_benchmarks`); the bundled sample is scored only when asked for (`mmlu_sample`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qllm.errors import ArgumentError
+from qllm.eval.public_benchmarks import PUBLIC_BENCHMARKS, fetch_public_benchmark
 from qllm.paths import SAMPLE_BENCHMARK_DIR
 
 logger = logging.getLogger(__name__)
 
 CHOICES = ("A", "B", "C", "D")
+SAMPLE_SUFFIX = "_sample"  # mmlu_sample, ...: the bundled sample of that benchmark
 CATEGORIES = ("STEM", "Social Sciences", "Humanities", "Other")
 
 
@@ -38,15 +41,16 @@ class Subject:
 
 
 def resolve_task_dir(task: str, task_dir: str) -> Path:
-    """The folder of ``task``: under task_dir, else the bundled sample of the same name."""
+    """The folder of ``task``: under task_dir; for mmlu / cmmlu / ceval converted from the hub on first use;
+    for `<name>_sample` the bundled sample."""
     folder = Path(task_dir) / task
     if (folder / "mapping.json").is_file():
         return folder
-    if (SAMPLE_BENCHMARK_DIR / task / "mapping.json").is_file():
-        logger.info(
-            "no %s files under %s: using the bundled sample benchmark (%s)", task, task_dir, SAMPLE_BENCHMARK_DIR / task
-        )
-        return SAMPLE_BENCHMARK_DIR / task
+    sample = SAMPLE_BENCHMARK_DIR / task.removesuffix(SAMPLE_SUFFIX)
+    if task.endswith(SAMPLE_SUFFIX) and (sample / "mapping.json").is_file():
+        return sample
+    if task in PUBLIC_BENCHMARKS:
+        return fetch_public_benchmark(task, Path(task_dir))
     present = (
         sorted(p.name for p in Path(task_dir).iterdir() if (p / "mapping.json").is_file())
         if Path(task_dir).is_dir()
@@ -74,7 +78,10 @@ def _subject_file(folder: Path, split: str, subject: str) -> Path:
     for candidate in (folder / split / f"{subject}.csv", folder / split / f"{subject}_{split}.csv"):
         if candidate.is_file():
             return candidate
-    raise ArgumentError("split", f"no {split} file for subject '{subject}' in {folder / split}")
+    hint = (
+        "; C-Eval's test answers are not public: use --split val" if split == "test" and "ceval" in folder.name else ""
+    )
+    raise ArgumentError("split", f"no {split} file for subject '{subject}' in {folder / split}{hint}")
 
 
 def read_questions(folder: Path, split: str, subject: str) -> list[Question]:

@@ -46,7 +46,9 @@ def run_eval(source: Source) -> dict[str, Any]:
         scored = evaluate_exact_match(
             loaded.model, loaded.tokenizer, loaded.template, data_args, eval_args.split, eval_args.batch_size
         )
-        results.update(kind="exact_match", **asdict(scored))
+        results.update(
+            kind="exact_match", data=f"{eval_args.task} test split ({data_args.dataset_dir})", **asdict(scored)
+        )
         table = (
             f"{eval_args.task} ({eval_args.split}): exact match {100 * scored.accuracy:.2f}% of {scored.total}, "
             f"eval loss {scored.eval_loss:.4f}"
@@ -63,7 +65,13 @@ def run_eval(source: Source) -> dict[str, Any]:
             eval_args.lang,
             eval_args.batch_size,
         )
-        results.update(kind="choice", n_shot=eval_args.n_shot, categories=scored.categories, subjects=scored.subjects)
+        results.update(
+            kind="choice",
+            n_shot=eval_args.n_shot,
+            data=scored.data,
+            categories=scored.categories,
+            subjects=scored.subjects,
+        )
         table = scored.table()
     results["table"] = table
     if eval_args.save_dir:

@@ -21,7 +21,7 @@ from qllm.train.log_file import read_log
 SAVES = saves_dir()  # the tests point it elsewhere with QLLM_SAVES_DIR
 CONFIGS = SAVES / CONFIGS_FOLDER
 MODELS = ["qllm-tiny", "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-7B"]
-BENCHMARKS = ["mmlu", "cmmlu", "ceval"]
+BENCHMARKS = ["mmlu", "cmmlu", "ceval", "mmlu_sample", "cmmlu_sample", "ceval_sample"]
 SAFE_NAME = re.compile(r"^[\w.\-]+$")
 
 
@@ -166,11 +166,13 @@ def eval_history(model: str) -> list[list[Any]]:
             scores = f"exact match {100 * result['accuracy']:.1f}%, eval loss {result['eval_loss']:.3f}"
         else:
             scores = ", ".join(f"{k} {v:.1f}" for k, v in result.get("categories", {}).items())
-        rows.append([adapter, result["task"], result["split"], result.get("n_shot", ""), scores])
+        rows.append(
+            [adapter, result["task"], result["split"], result.get("n_shot", ""), scores, result.get("data", "")]
+        )
     return rows
 
 
-HISTORY_HEADERS = ["adapter", "task", "split", "n_shot", "accuracy (%)"]
+HISTORY_HEADERS = ["adapter", "task", "split", "n_shot", "accuracy (%)", "data"]
 
 
 def device_info() -> str:
