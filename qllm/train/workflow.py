@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -23,6 +24,9 @@ from qllm.model.loader import load_model, load_tokenizer
 from qllm.train.callbacks import LogCallback, ReplicaCheck
 from qllm.train.output_dir import clear_run_files, plan_output_dir
 from qllm.train.plot import plot_loss
+
+if TYPE_CHECKING:
+    from transformers import TrainerCallback
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +61,8 @@ class TrainOutcome:
     model: Any  # the trained PeftModel, as saved to output_dir
 
 
-def run_train(source: Source) -> TrainOutcome:
-    """Train and save the adapter, logs and results to output_dir."""
+def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> TrainOutcome:
+    """Train and save the adapter, logs and results to output_dir; ``callbacks`` join the Trainer's own."""
     from transformers import DataCollatorForSeq2Seq, Trainer, set_seed
 
     args = get_train_args(source)
@@ -100,7 +104,7 @@ def run_train(source: Source) -> TrainOutcome:
             eval_dataset=splits.get("validation"),
             data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, pad_to_multiple_of=8),
             processing_class=tokenizer,
-            callbacks=[LogCallback(output_dir), ReplicaCheck()],
+            callbacks=[LogCallback(output_dir), ReplicaCheck(), *callbacks],
         )
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         trainer.save_model()

@@ -1,0 +1,193 @@
+"""The GPU check: every method trained with --fp16 and with --bf16 on a Qwen2.5-0.5B-shaped model, side by side.
+
+    python benchmarks/gpu_check.py                 # on a CUDA machine: writes benchmarks/results/gpu.md
+    python benchmarks/gpu_check.py --smoke         # anywhere: a 2-layer, narrow model, 3 steps, nothing written
+
+The model has Qwen2.5-0.5B's shape (24 layers, hidden 896, 14/2 heads, vocabulary 151936)
+with random weights, made locally (no download), and qllm-tiny's tokenizer.  Each method x
+compute type trains in its own process (its own peak memory) through `qllm train` on
+`qllm_tasks` (batch 4); reported: median step time after warm-up, tokens per second, peak
+GPU memory and its ratio to LoRA's, whether every loss was finite, and the largest
+relative difference between an adapted layer's update under autocast and a float32
+recomputation of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "gpu.md"
+METHODS = {
+    "lora": [],
+    "vqc": ["--finetuning_type", "vqc"],
+    "tq": ["--finetuning_type", "tq"],
+    "quanTA": ["--finetuning_type", "quanTA"],
+    "quanTA zero_last": ["--finetuning_type", "quanTA", "--quanta_init", "zero_last"],
+}
+COMPUTE_TYPES = ("fp16", "bf16")  # the flags --fp16 / --bf16
+
+
+def make_model(folder: Path, smoke: bool) -> None:
+    """A random-weight Qwen2.5-0.5B-shaped model (or a narrow 2-layer one for --smoke) with qllm-tiny's tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    shape = dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
+                 num_key_value_heads=2, vocab_size=151936)  # fmt: skip
+    if smoke:
+        shape.update(
+            hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4, vocab_size=2048
+        )
+    torch.manual_seed(0)
+    config = Qwen2Config(**shape, tie_word_embeddings=True, max_position_embeddings=4096)
+    Qwen2ForCausalLM(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(_tiny_path()).save_pretrained(folder)
+
+
+def _tiny_path() -> str:
+    from qllm.model.loader import resolve_model_path
+
+    return resolve_model_path("qllm-tiny")
+
+
+def run_one(model: str, method: str, compute: str, steps: int, out: Path) -> dict:
+    """Train one method with one compute type in this process; the measurements as a dict."""
+    import torch
+    from transformers import TrainerCallback
+
+    from qllm.train.log_file import read_log
+    from qllm.train.workflow import run_train
+
+    times: list[float] = []
+
+    class StepTimer(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            self.start = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - self.start)
+
+    flags = ["--model_name_or_path", model, "--dataset", "qllm_tasks", "--max_samples", str(steps * 4 + 8),
+             "--max_steps", str(steps), "--per_device_train_batch_size", "4", "--logging_steps", "1",
+             "--learning_rate", "1e-4", "--output_dir", str(out), "--save_strategy", "no", f"--{compute}",
+             *METHODS[method]]  # fmt: skip
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    outcome = run_train(flags, callbacks=[StepTimer()])
+    losses = [r["loss"] for r in read_log(out) if r.get("loss") is not None]
+    warm = times[2:] or times
+    tokens = outcome.metrics.get("num_input_tokens_seen", 0)
+    return {
+        "method": method,
+        "compute": compute,
+        "step_ms": 1000 * statistics.median(warm),
+        "tokens_per_second": tokens / max(sum(times), 1e-9),
+        "peak_mb": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else float("nan"),
+        "finite": bool(losses) and all(map(lambda v: v == v and abs(v) != float("inf"), losses)),
+        "update_error": update_error(outcome.model, compute),
+        "trainable": outcome.metrics["trainable_params"],
+    }
+
+
+def update_error(model, compute: str) -> float:
+    """Largest relative difference of one adapted layer's update under autocast vs a float32 recomputation."""
+    import copy
+
+    import torch
+
+    layer = next(m for name, m in model.named_modules() if name.endswith("layers.0.self_attn.q_proj"))
+    device = layer.base_layer.weight.device
+    x = torch.randn(4, 64, layer.in_features, device=device)
+    dtype = torch.float16 if compute == "fp16" else torch.bfloat16
+    with torch.no_grad():
+        if hasattr(layer, "lora_A"):
+            a, b = layer.lora_A["default"], layer.lora_B["default"]
+            with torch.autocast(device.type, dtype=dtype):
+                value = b(a(x)) * layer.scaling["default"]
+            reference = copy.deepcopy(b).float()(copy.deepcopy(a).float()(x)) * layer.scaling["default"]
+        else:
+            with torch.autocast(device.type, dtype=dtype):
+                value = layer.adapter_update("default", x)
+            reference = copy.deepcopy(layer.adapters["default"]).float()(x)
+    scale = reference.abs().max().clamp_min(1e-12)
+    return ((value.float() - reference).abs().max() / scale).item()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="a narrow 2-layer model, 3 steps; writes nothing")
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--one", nargs=4, metavar=("MODEL", "METHOD", "COMPUTE", "OUT"), help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.one:
+        model, method, compute, out = options.one
+        print("RESULT " + json.dumps(run_one(model, method, compute, options.steps, Path(out))))
+        return
+
+    import torch
+
+    if not torch.cuda.is_available() and not options.smoke:
+        raise SystemExit("no CUDA GPU here: run with --smoke for the CPU path, or on a GPU machine")
+    steps = 3 if options.smoke else options.steps
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        model = Path(scratch) / "qwen2.5-0.5b-shaped"
+        make_model(model, options.smoke)
+        for compute in COMPUTE_TYPES:
+            for method in METHODS:
+                command = [sys.executable, __file__, "--steps", str(steps), "--one", str(model), method, compute,
+                           str(Path(scratch) / f"{method}-{compute}".replace(" ", "_"))]  # fmt: skip
+                done = subprocess.run(command, capture_output=True, text=True)
+                line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+                if line is None:
+                    rows.append({"method": method, "compute": compute, "error": done.stderr[-400:]})
+                else:
+                    rows.append(json.loads(line[len("RESULT ") :]))
+                print(json.dumps(rows[-1]), flush=True)
+    report = render(rows, steps, options.smoke)
+    print(report)
+    if not options.smoke:
+        RESULTS.write_text(report, encoding="utf-8")
+
+
+def render(rows: list[dict], steps: int, smoke: bool) -> str:
+    import torch
+
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    lines = [
+        "# GPU check" + (" (smoke run)" if smoke else ""),
+        "",
+        f"`python benchmarks/gpu_check.py` on {device}, torch {torch.__version__}, {platform.machine()}; "
+        f"{steps} steps of batch 4 on qllm_tasks; median step time after 2 warm-up steps.",
+        "",
+        "| compute | method | trainable | step ms | tokens/s | peak MB | x LoRA memory | losses finite "
+        "| update vs fp32 |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for compute in COMPUTE_TYPES:
+        lora = next((r for r in rows if r["compute"] == compute and r["method"] == "lora" and "error" not in r), None)
+        for row in (r for r in rows if r["compute"] == compute):
+            if "error" in row:
+                lines.append(f"| {compute} | {row['method']} | failed: {row['error'].splitlines()[-1][:80]} |||||||")
+                continue
+            ratio = row["peak_mb"] / lora["peak_mb"] if lora and lora["peak_mb"] == lora["peak_mb"] else float("nan")
+            lines.append(
+                f"| {compute} | {row['method']} | {row['trainable']:,} | {row['step_ms']:.0f} | "
+                f"{row['tokens_per_second']:.0f} | {row['peak_mb']:.0f} | {ratio:.2f} | "
+                f"{'yes' if row['finite'] else 'NO'} | {row['update_error']:.1e} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
