@@ -103,3 +103,13 @@ def test_the_bundled_deepspeed_configs_are_valid_json():
     for stage in (2, 3):
         config = json.loads((PROJECT_ROOT / "examples" / "deepspeed" / f"ds_z{stage}_config.json").read_text())
         assert config["zero_optimization"]["stage"] == stage
+
+
+def test_more_processes_per_node_than_gpus_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    flags = ["--model_name_or_path", "qllm-tiny", "--dataset", "identity", "--output_dir", str(tmp_path / "out")]
+    with pytest.raises(ArgumentError, match="4 processes per node but 2 visible GPUs") as caught:
+        get_train_args(flags)
+    assert caught.value.field == "nproc_per_node"
