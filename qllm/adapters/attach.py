@@ -72,10 +72,12 @@ def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
                 "adapter_name_or_path", f"'{path}' holds no adapter_config.json; point at a training output_dir"
             )
         check_base_model(model, path)
-    for path in paths[:-1]:
-        model = PeftModel.from_pretrained(model, path).merge_and_unload()
     try:
+        for path in paths[:-1]:
+            model = PeftModel.from_pretrained(model, path).merge_and_unload()
         return PeftModel.from_pretrained(model, paths[-1], is_trainable=is_trainable)
+    except InvalidField as err:  # a saved config its method refuses (e.g. an old quanTA layout)
+        raise ArgumentError("adapter_name_or_path", err.message) from None
     except RuntimeError as err:  # shape mismatch: the adapter was trained on another base model
         if "size mismatch" in str(err):
             raise ArgumentError(

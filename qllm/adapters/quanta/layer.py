@@ -13,27 +13,38 @@ from qllm.adapters.precision import full_precision
 from qllm.errors import InvalidField
 
 
-class TensorAdapter(nn.Module):
-    """One quanTA adapter of one layer: q_d(q_d-1)/2 pair tensors applied in sequence.
+def official_pairs(axes: int) -> list[tuple[int, int]]:
+    """The axis pairs in the official code's order: `combinations(range(-1, -d - 1, -1), 2)`, as (a, b) with a < b.
 
-    A tensor for axes (a, b) has shape (f_a, f_b, f_a, f_b): output indices first, like
-    the matrix of a two-qudit gate.  The update starts at exactly zero, either as the
-    paper does (`frozen_copy`: T(x) - S(x), S a frozen copy of the starting tensors) or
-    with the last tensor zero (`zero_last`, an option of the paper's code: no S to
-    evaluate, so about a third cheaper).  The update is linear in x, so it has a dense
-    `delta_weight()` that merges into the base weight.
+    For four axes: (2, 3), (1, 3), (0, 3), (1, 2), (0, 2), (0, 1).
+    """
+    return [(axes + second, axes + first) for first, second in itertools.combinations(range(-1, -axes - 1, -1), 2)]
+
+
+class TensorAdapter(nn.Module):
+    """One quanTA adapter of one layer: q_d(q_d-1)/2 pair tensors applied in sequence, as the official code does.
+
+    A tensor for axes (a, b) has shape (f_a, f_b, f_a, f_b): output indices first, like the
+    matrix of a two-qudit gate; the pairs come in the official order (`official_pairs`) and
+    start as the official code starts them (Kaiming-uniform with a=√5 and nonlinearity
+    "linear" on each tensor viewed as a matrix).  The update starts at exactly zero, either
+    as the paper does (`frozen_copy`: T(dropout(x)) - S(x), S a frozen copy of the starting
+    tensors, which the official code merges into the base weight so dropout never reaches
+    it) or with the last tensor zero (`zero_last`: this project's own option; the official
+    code names such a start but does not implement it; no S to evaluate, so cheaper).  The
+    update is linear in x, so it has a dense `delta_weight()` that merges into the base weight.
     """
 
     def __init__(self, in_features: int, out_features: int, config) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.features = list(config.per_dim_features)
-        self.pairs = list(itertools.combinations(range(len(self.features)), 2))
+        self.pairs = official_pairs(len(self.features))
         self.tensors = nn.ParameterList()
         for a, b in self.pairs:
             size = self.features[a] * self.features[b]
             tensor = torch.empty(size, size, dtype=torch.float32)
-            nn.init.kaiming_uniform_(tensor, a=math.sqrt(5))  # as if each were an nn.Linear's weight
+            nn.init.kaiming_uniform_(tensor, a=math.sqrt(5), nonlinearity="linear")
             self.tensors.append(nn.Parameter(tensor.reshape((self.features[a], self.features[b]) * 2)))
         self.init_mode = config.init_mode
         if self.init_mode == "zero_last":
@@ -61,8 +72,9 @@ class TensorAdapter(nn.Module):
             return state[:, : self.out_features]
         return F.pad(state, (0, self.out_features - total))
 
-    def update(self, rows: torch.Tensor) -> torch.Tensor:
-        trained = self.chain(rows, list(self.tensors))
+    def update(self, rows: torch.Tensor, dropped: torch.Tensor | None = None) -> torch.Tensor:
+        """T(dropped) - S(rows): the trained chain sees the input after dropout, the frozen copy before it."""
+        trained = self.chain(rows if dropped is None else dropped, list(self.tensors))
         if self.init_mode == "zero_last":
             return trained
         frozen = [getattr(self, f"frozen_{index}") for index in range(len(self.tensors))]
@@ -70,11 +82,11 @@ class TensorAdapter(nn.Module):
 
     @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        rows = self.dropout(x.to(torch.float32)).reshape(-1, x.shape[-1])
-        return self.update(rows).reshape(*x.shape[:-1], self.out_features)
+        rows = x.to(torch.float32).reshape(-1, x.shape[-1])
+        return self.update(rows, self.dropout(rows)).reshape(*x.shape[:-1], self.out_features)
 
     def delta_weight(self) -> torch.Tensor:
-        """The update as a (d_out, d_in) matrix: the chain applied to the identity."""
+        """The update as a (d_out, d_in) matrix: the chain applied to the identity (no dropout)."""
         eye = torch.eye(self.in_features, dtype=torch.float32, device=self.tensors[0].device)
         return self.update(eye).T
 

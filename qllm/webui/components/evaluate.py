@@ -40,7 +40,9 @@ def result_rows(folder: str) -> list[list]:
 
 def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.components.Component]:
     with gr.Row():
-        task = gr.Dropdown(eval_task_choices(), value="mmlu", elem_id="task")
+        # the public MMLU once it is in task_dir (converted on a first, online evaluation), else the bundled sample
+        installed = (EVALUATION_DIR / "mmlu" / "mapping.json").is_file()
+        task = gr.Dropdown(eval_task_choices(), value="mmlu" if installed else "mmlu_sample", elem_id="task")
         task_dir = gr.Textbox(value=str(EVALUATION_DIR), elem_id="task_dir")
         n_shot = gr.Number(value=5, precision=0, minimum=0, elem_id="n_shot")
         lang = gr.Dropdown(["auto", "en", "zh"], value="auto", elem_id="eval_lang")
