@@ -24,6 +24,7 @@ commands:
   eval     score a model + adapter on mmlu / cmmlu / ceval or a dataset (eval.sh flags)
   chat     chat with a model + adapter in the terminal (cli.sh flags)
   export   merge a {mergeable} adapter into a standalone model (--export_dir)
+  compare  train several methods x seeds alike and report mean ± std (--methods, --seeds, --preset)
   webui    start the board (same as python app.py; --host, --port, --share)
 
 `qllm <command> --help` lists a command's flags; `python -m qllm` works the same."""
@@ -94,13 +95,19 @@ def _export(argv: list[str]) -> None:
     print(f"done: {run_export(argv)}")
 
 
+def _compare(argv: list[str]) -> None:
+    from qllm.compare.workflow import run_compare
+
+    print(f"done: {run_compare(argv)}")
+
+
 def _webui(argv: list[str]) -> None:
     from qllm.webui.interface import main as serve_board
 
     serve_board(argv)
 
 
-COMMANDS = {"train": _train, "eval": _eval, "chat": _chat, "export": _export, "webui": _webui}
+COMMANDS = {"train": _train, "eval": _eval, "chat": _chat, "export": _export, "compare": _compare, "webui": _webui}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -105,6 +105,12 @@ def parse(dataclass_types: tuple[type, ...], source: Source) -> tuple[Any, ...]:
 
 
 TrainArgs = tuple[ModelArguments, DataArguments, TrainingArguments, FinetuningArguments]
+TRAIN_DATACLASSES = (ModelArguments, DataArguments, TrainingArguments, FinetuningArguments)
+
+
+def train_argv(values: dict[str, Any]) -> list[str]:
+    """`qllm train` flags for a dict of its arguments (the tokens the CLI would have received)."""
+    return dict_to_argv(_Parser(TRAIN_DATACLASSES), values)
 
 
 def _positive(value: float | None, name: str, example: str) -> None:
@@ -114,9 +120,7 @@ def _positive(value: float | None, name: str, example: str) -> None:
 
 def get_train_args(source: Source) -> TrainArgs:
     """Parsed and checked arguments of `qllm train`; nothing on disk is touched."""
-    model_args, data_args, training_args, finetuning_args = parse(
-        (ModelArguments, DataArguments, TrainingArguments, FinetuningArguments), source
-    )
+    model_args, data_args, training_args, finetuning_args = parse(TRAIN_DATACLASSES, source)
     _positive(training_args.learning_rate, "learning_rate", "5e-5")
     _positive(training_args.per_device_train_batch_size, "per_device_train_batch_size", "1")
     _positive(training_args.per_device_eval_batch_size, "per_device_eval_batch_size", "1")

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from qllm.compare.report import COLORS, band_traces
 from qllm.train.log_file import loss_series, read_log, smooth
-
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
 def _layout(figure: go.Figure, title: str) -> go.Figure:
@@ -66,10 +65,19 @@ def loss_figure(output_dir: str | Path, title: str = "") -> go.Figure:
 
 
 def compare_figure(runs: dict[str, str | Path]) -> go.Figure:
-    """Smoothed loss of several runs overlaid (eval losses dotted), labelled by run."""
+    """Runs labelled `method/run`: a method with several chosen runs (seeds of one comparison) is drawn as
+    its mean loss with a min-max band; a method with one run as that run's smoothed loss (eval dotted)."""
+    by_method: dict[str, dict[str, str | Path]] = {}
+    for label, output_dir in runs.items():
+        by_method.setdefault(label.split("/")[0], {})[label] = output_dir
     figure = go.Figure()
-    for index, (label, output_dir) in enumerate(runs.items()):
+    for index, (method, group) in enumerate(by_method.items()):
         color = COLORS[index % len(COLORS)]
+        if len(group) > 1:
+            for trace in band_traces(method, list(group.values()), color):
+                figure.add_trace(trace)
+            continue
+        label, output_dir = next(iter(group.items()))
         records = read_log(output_dir)
         steps, losses = loss_series(records, "loss")
         figure.add_trace(

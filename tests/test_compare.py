@@ -1,0 +1,87 @@
+"""`qllm compare`: the quick preset with a reduced budget, resumable, a failing method reported, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qllm.cli import main
+from qllm.train.log_file import read_log
+
+BUDGET = ["--max_steps", "3", "--eval_steps", "3", "--logging_steps", "1", "--max_samples", "48"]
+
+
+@pytest.fixture
+def saves(tmp_path, monkeypatch):
+    monkeypatch.setenv("QLLM_SAVES_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_quick_preset_two_methods_two_seeds_and_a_resume(saves, capsys):
+    flags = ["compare", "--preset", "quick", "--methods", "lora,vqc", "--seeds", "2", "--compare_name", "ci", *BUDGET]
+    assert main(flags) == 0
+    report = saves / "qllm-tiny" / "compare" / "ci"
+    assert sorted(p.name for p in report.iterdir()) == ["compare.html", "compare.json", "compare.md", "compare.png"]
+    data = json.loads((report / "compare.json").read_text())
+    for method in ("lora", "vqc"):
+        entry = data["methods"][method]
+        assert entry["seeds"] == [42, 43] and entry["failed"] == []
+        assert entry["final_loss"]["n"] == 2 and entry["exact_match"]["n"] == 2 and entry["trainable_params"] > 0
+        for seed in (42, 43):
+            assert [r["current_steps"] for r in read_log(saves / "qllm-tiny" / method / f"ci-seed{seed}")][-1] == 3
+    lines = (report / "compare.md").read_text().splitlines()
+    assert any(line.startswith("| lora |") and "2/2 finished" in line and " ± " in line for line in lines)
+    adapter = saves / "qllm-tiny" / "vqc" / "ci-seed43" / "adapter_model.safetensors"
+    written = adapter.stat().st_mtime_ns
+    assert main(flags) == 0  # an interrupted or repeated comparison keeps what finished
+    assert adapter.stat().st_mtime_ns == written
+
+
+def test_a_failing_method_is_reported_and_the_others_finish(saves):
+    flags = ["compare", "--preset", "quick", "--methods", "lora,quanTA", "--seeds", "1", "--compare_name", "fail",
+             "--per_dim_features", "2,2,2,2", "--exact_match", "no", *BUDGET]  # fmt: skip
+    assert main(flags) == 0
+    data = json.loads((saves / "qllm-tiny" / "compare" / "fail" / "compare.json").read_text())
+    assert data["methods"]["lora"]["failed"] == [] and data["methods"]["lora"]["final_loss"]["n"] == 1
+    failure = data["methods"]["quanTA"]["failed"][0]
+    assert failure["seed"] == 42 and failure["cause"].startswith("error: --per_dim_features:")
+    assert (
+        "0/1 finished; failed: seed 42: error: --per_dim_features"
+        in (saves / "qllm-tiny" / "compare" / "fail" / "compare.md").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--seeds", "0"], "error: --seeds: must be a whole number of runs per method, at least 1 (got 0)"),
+        (["--methods", "lora,qlora"], "error: --methods: unknown method 'qlora'"),
+        (["--output_dir", "x"], "error: --output_dir: compare chooses"),
+        (["--learning_rate", "fast"], "error: --learning_rate:"),
+    ],
+)
+def test_bad_input_is_one_line_before_anything_runs(saves, capsys, flags, message):
+    assert main(["compare", "--preset", "quick", *flags]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(message) and len(error.splitlines()) == 1
+    assert not any(saves.iterdir())
+
+
+def test_the_boards_compare_draws_one_band_per_method_with_several_runs(tmp_path):
+    from qllm.webui.charts import compare_figure
+
+    runs = {}
+    for name, losses in {"vqc/s1": [3.0, 2.0, 1.0], "vqc/s2": [5.0, 4.0, 3.0], "lora/one": [4.0, 3.5, 3.0]}.items():
+        folder = tmp_path / name
+        folder.mkdir(parents=True)
+        lines = [json.dumps({"current_steps": step, "loss": loss}) for step, loss in enumerate(losses, start=1)]
+        (folder / "trainer_log.jsonl").write_text("\n".join(lines) + "\n")
+        runs[name] = folder
+    figure = compare_figure(runs)
+    names = [trace.name for trace in figure.data]
+    assert "vqc (mean of 2)" in names and "lora/one" in names
+    mean = next(trace for trace in figure.data if trace.name == "vqc (mean of 2)")
+    assert list(mean.y) == [4.0, 3.0, 2.0]
+    band = [trace for trace in figure.data if trace.fill == "tonexty"]
+    assert len(band) == 1 and list(band[0].y) == [3.0, 2.0, 1.0]
