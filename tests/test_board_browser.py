@@ -329,4 +329,7 @@ def test_evaluate_tab_scores_the_adapter(page):
     page.wait_for_timeout(2500)
     wait_for(lambda: "Average" in page.locator("#eval_results").inner_text(), 20, "the category table")
     wait_for(lambda: "browser-vqc" in page.locator("#eval_history").inner_text(), 20, "the history row")
+    wait_for(
+        lambda: "bundled sample" in page.locator("#eval_history").inner_text(), 20, "where the questions came from"
+    )
     page.screenshot(path=str(SCREENSHOTS / "evaluate_tab.png"), full_page=True)
