@@ -149,7 +149,8 @@ def test_saved_adapter_reproduces_the_model_in_a_fresh_process(method, tmp_path)
         "from transformers import AutoModelForCausalLM\n"
         f"base = AutoModelForCausalLM.from_pretrained({str(TINY_MODEL_DIR)!r})\n"
         f"model = PeftModel.from_pretrained(base, {str(tmp_path / 'adapter')!r}).eval()\n"
-        f"torch.save(model(torch.tensor({IDS.tolist()})).logits, {str(tmp_path / 'logits.pt')!r})\n"
+        "with torch.no_grad():  # as the expected logits were computed\n"
+        f"    torch.save(model(torch.tensor({IDS.tolist()})).logits, {str(tmp_path / 'logits.pt')!r})\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, capture_output=True)  # any folder
     assert (torch.load(tmp_path / "logits.pt") - expected).abs().max().item() <= 1e-5

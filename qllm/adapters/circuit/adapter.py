@@ -5,7 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from qllm.adapters.circuit.ansatz import FAST_PATH_MAX_QUBITS, fast_expvals, init_circuit_weights, reference_expvals
+from qllm.adapters.circuit.ansatz import (
+    FAST_PATH_MAX_QUBITS,
+    fast_expvals,
+    init_circuit_weights,
+    layer_unitary,
+    reference_expvals,
+)
+from qllm.adapters.frozen_cache import FrozenCache
 from qllm.adapters.precision import full_precision
 
 
@@ -32,12 +39,22 @@ class CircuitAdapter(nn.Module):
         self.scaling = config.alpha / n
         self.simulator = simulator
         self.use_fast_path = n <= FAST_PATH_MAX_QUBITS
+        self._unitaries = FrozenCache()  # not a buffer: never saved, rebuilt after a change
+
+    def layer_unitaries(self) -> list[torch.Tensor]:
+        """Each circuit layer's token-independent unitary; built once while parameters are frozen (generation)."""
+
+        def build() -> list[torch.Tensor]:
+            return [layer_unitary(self.simulator, ry, crz) for ry, crz in zip(self.ry_angles, self.crz_angles)]
+
+        return self._unitaries.get((self.ry_angles, self.crz_angles), build)
 
     def expvals(self, angles: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
         """<Z_i> of the circuit for each row of angles; ``fast=False`` forces the gate-by-gate path."""
         use_fast = self.use_fast_path if fast is None else fast
-        run = fast_expvals if use_fast else reference_expvals
-        return run(self.simulator, angles, self.ry_angles, self.crz_angles)
+        if use_fast:
+            return fast_expvals(self.simulator, angles, self.ry_angles, self.crz_angles, self.layer_unitaries())
+        return reference_expvals(self.simulator, angles, self.ry_angles, self.crz_angles)
 
     @full_precision
     def forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:

@@ -149,15 +149,24 @@ def layer_unitary(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -> 
 
 
 @full_precision
-def fast_expvals(simulator: Simulator, angles: torch.Tensor, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
-    """<Z_i> per token (T, n); ``ry``/``crz``: (q_depth, 2, n)."""
+def fast_expvals(
+    simulator: Simulator,
+    angles: torch.Tensor,
+    ry: torch.Tensor,
+    crz: torch.Tensor,
+    unitaries: list[torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """<Z_i> per token (T, n); ``ry``/``crz``: (q_depth, 2, n); ``unitaries``: each layer's `layer_unitary`
+    when the caller has them already (built once for generation), else built here."""
     n, dim = angles.shape[1], 2 ** angles.shape[1]
+    if unitaries is None:
+        unitaries = [layer_unitary(simulator, ry[layer], crz[layer]) for layer in range(ry.shape[0])]
     # The first state is real: one real product with [Re M | Im M] gives both parts.
-    both = product_state(angles) @ layer_unitary(simulator, ry[0], crz[0])
+    both = product_state(angles) @ unitaries[0]
     real, imag = both[:, :dim], both[:, dim:]
     for layer in range(1, ry.shape[0]):
         state = simulator.run(n, encoding_gates(angles), torch.complex(real, imag), batch=angles.shape[0])
-        matrix = layer_unitary(simulator, ry[layer], crz[layer])
+        matrix = unitaries[layer]
         from_real, from_imag = state.real @ matrix, state.imag @ matrix
         real = from_real[:, :dim] - from_imag[:, dim:]
         imag = from_real[:, dim:] + from_imag[:, :dim]

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from qllm.adapters.frozen_cache import FrozenCache
 from qllm.adapters.layer import AdapterLinear
 from qllm.adapters.precision import full_precision
 from qllm.errors import InvalidField
@@ -53,6 +54,7 @@ class TensorAdapter(nn.Module):
             for index, tensor in enumerate(self.tensors):
                 self.register_buffer(f"frozen_{index}", tensor.detach().clone())
         self.equations = [self._equation(a, b) for a, b in self.pairs]
+        self._dense = FrozenCache()  # delta_weight() for no-grad forwards; never saved
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
 
     def _equation(self, a: int, b: int) -> str:
@@ -83,7 +85,12 @@ class TensorAdapter(nn.Module):
     @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.to(torch.float32).reshape(-1, x.shape[-1])
-        return self.update(rows, self.dropout(rows)).reshape(*x.shape[:-1], self.out_features)
+        if not torch.is_grad_enabled() and not (self.training and isinstance(self.dropout, nn.Dropout)):
+            # generation / evaluation: the update is linear, so one dense matrix built once serves every token
+            update = rows @ self._dense.get(list(self.tensors), self.delta_weight).T
+        else:
+            update = self.update(rows, self.dropout(rows))
+        return update.reshape(*x.shape[:-1], self.out_features)
 
     def delta_weight(self) -> torch.Tensor:
         """The update as a (d_out, d_in) matrix: the chain applied to the identity (no dropout)."""
