@@ -70,7 +70,7 @@ class Method:
     model_class: str | None  # "module:Class" of its peft tuner; None for peft's own methods (already registered)
     mergeable: bool  # a linear update that `qllm export` can fold into the base weights
     fields: dict[str, str]  # argument name -> the peft config's field it sets
-    summary: dict[str, str]  # language -> a few words on what it is, for the board's method picker
+    summary: dict[str, str]  # language -> one or two words on what it is, for the board's method picker
     aliases: tuple[str, ...] = ()
     derived: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)  # config field -> default
     not_mergeable_why: str = ""
@@ -251,7 +251,7 @@ for _method in (
         model_class=None,
         mergeable=True,
         fields={"lora_rank": "r", "lora_alpha": "lora_alpha", "lora_dropout": "lora_dropout"},
-        summary={"en": "classical low-rank baseline", "zh": "经典低秩基线"},
+        summary={"en": "baseline", "zh": "基线"},
         derived={"lora_alpha": lambda values: 2 * values["r"]},
     ),
     Method(
@@ -261,7 +261,7 @@ for _method in (
         model_class="qllm.adapters.vqc:VQCModel",
         mergeable=False,
         fields={"n_qubits": "n_qubits", "q_depth": "q_depth", "lora_alpha": "alpha", "lora_dropout": "dropout"},
-        summary={"en": "circuit on pyvqnet", "zh": "pyvqnet 量子线路"},
+        summary={"en": "pyvqnet", "zh": "pyvqnet"},
         derived={"alpha": lambda values: 2 * values["n_qubits"]},
         not_mergeable_why=CIRCUIT_NOT_MERGEABLE,
     ),
@@ -272,7 +272,7 @@ for _method in (
         model_class="qllm.adapters.tq:TQModel",
         mergeable=False,
         fields={"n_qubits": "n_qubits", "q_depth": "q_depth", "lora_alpha": "alpha", "lora_dropout": "dropout"},
-        summary={"en": "the same circuit on torchquantum", "zh": "torchquantum 上的同一线路"},
+        summary={"en": "torchquantum", "zh": "torchquantum"},
         derived={"alpha": lambda values: 2 * values["n_qubits"]},
         not_mergeable_why=CIRCUIT_NOT_MERGEABLE,
     ),
@@ -289,7 +289,7 @@ for _method in (
             "quanta_init": "init_mode",
             "lora_dropout": "dropout",
         },
-        summary={"en": "quantum-informed tensor adaptation", "zh": "量子启发的张量适配"},
+        summary={"en": "tensors", "zh": "张量"},
     ),
 ):
     METHODS[_method.name] = _method  # peft learns of them when it loads (see qllm/__init__.py)

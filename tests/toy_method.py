@@ -58,7 +58,7 @@ register(
         model_class="toy_method:BiasModel",
         mergeable=False,
         fields={"bias_scale": "bias_scale"},
-        summary={"en": "a trainable bias (test method)", "zh": "可训练偏置（测试用）"},
+        summary={"en": "test", "zh": "测试"},
         not_mergeable_why="a test method",
     ),
     new_fields=(

@@ -15,8 +15,8 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
         "zh": {"label": "模型", "info": "qllm-tiny（内置）、Hub 模型名或本地模型目录"},
     },
     "finetuning_type": {
-        lang: {"label": label, "info": separator.join(f"{m.name}: {m.summary[lang]}" for m in METHODS.values())}
-        for lang, label, separator in (("en", "Method", "; "), ("zh", "微调方法", "；"))
+        lang: {"label": label, "info": separator.join(f"{m.name} ({m.summary[lang]})" for m in METHODS.values())}
+        for lang, label, separator in (("en", "Method", ", "), ("zh", "微调方法", "、"))
     },
     "template": {
         "en": {"label": "Template", "info": "chat template; auto = the tokenizer's own"},
