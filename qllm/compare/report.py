@@ -15,7 +15,6 @@ from qllm.constants import FINISHED_MARKER
 from qllm.train.log_file import loss_series, read_log
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-REPORT_FILES = ("compare.md", "compare.json", "compare.html", "compare.png")
 
 
 def band(folders: list[Path | str], key: str) -> tuple[list[int], list[float], list[float], list[float]]:

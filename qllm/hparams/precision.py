@@ -7,7 +7,6 @@ The adapters stay float32 in every case (`qllm.adapters.precision`).  Torch-free
 
 from __future__ import annotations
 
-INFER_DTYPES = ("auto", "float32", "float16", "bfloat16")
 
 
 def cuda_available() -> bool:
