@@ -8,7 +8,6 @@ The adapters stay float32 in every case (`qllm.adapters.precision`).  Torch-free
 from __future__ import annotations
 
 
-
 def cuda_available() -> bool:
     import torch
 
