@@ -116,3 +116,19 @@ def test_missing_required_arguments_are_named(tmp_path):
 
 def test_method_names_are_case_insensitive(tmp_path):
     assert get_train_args(seed_flags(tmp_path, finetuning_type="QUANTA"))[3].finetuning_type == "quanTA"
+
+
+@pytest.mark.parametrize("value", ["-5e-5", "-5E-05", "-.001", "-3"])
+def test_a_negative_learning_rate_is_named_as_such(tmp_path, value):
+    with pytest.raises(ArgumentError, match=r"must be positive \(got -") as caught:
+        get_train_args(seed_flags(tmp_path, learning_rate=value))
+    assert caught.value.field == "learning_rate"
+
+
+def test_the_board_form_reports_a_negative_learning_rate_at_its_field():
+    from qllm.webui.train_form import FIELDS, form_to_args
+
+    values = {field.key: field.default for field in FIELDS} | {"output_name": "neg", "learning_rate": "-5e-5"}
+    with pytest.raises(ArgumentError, match="must be positive") as caught:
+        form_to_args(values, "qllm-tiny", "lora", "qwen")
+    assert caught.value.field == "learning_rate"

@@ -29,6 +29,24 @@ from qllm.hparams.training_args import TrainingArguments
 
 Source = Sequence[str] | dict[str, Any] | None
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+# argparse reads "-5e-5" after a flag as another flag (only -5 and -0.5 look like numbers to it)
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def attach_negative_values(argv: list[str]) -> list[str]:
+    """`--flag -5e-5` -> `--flag=-5e-5`, so that the value reaches the flag's own check."""
+    joined: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else ""
+        if token.startswith("--") and "=" not in token and NEGATIVE_NUMBER.match(following):
+            joined.append(f"{token}={following}")
+            index += 2
+            continue
+        joined.append(token)
+        index += 1
+    return joined
 
 
 class _Parser(HfArgumentParser):
@@ -88,7 +106,7 @@ def parse(dataclass_types: tuple[type, ...], source: Source) -> tuple[Any, ...]:
         argv = list(source or [])
         if argv and argv[0].endswith(CONFIG_SUFFIXES) and not argv[0].startswith("-"):
             argv = dict_to_argv(parser, read_config_file(argv[0])) + argv[1:]
-    namespace, unknown = parser.parse_known_args(argv)
+    namespace, unknown = parser.parse_known_args(attach_negative_values(argv))
     if unknown:
         flag = next((token for token in unknown if token.startswith("-")), unknown[0])
         raise ArgumentError(flag.lstrip("-").split("=")[0], "unknown argument; see `python -m qllm <command> --help`")
