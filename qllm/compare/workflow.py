@@ -54,6 +54,7 @@ class ComparePlan:
     train_argv: list[str]  # the `qllm train` flags every run shares (preset, then the user's flags)
     model: str
     dataset: str
+    dataset_dir: str
     data_flags: list[str]  # what scoring needs to read the same data the same way
     saves: Path
 
@@ -105,6 +106,7 @@ def plan_compare(argv: list[str]) -> tuple[ComparePlan, str]:
         train_argv=shared,
         model=model_args.model_name_or_path,
         dataset=data_args.dataset_names[0],
+        dataset_dir=data_args.dataset_dir,
         data_flags=["--template", data_args.template, "--dataset_dir", data_args.dataset_dir]
         + (["--max_samples", str(data_args.max_samples)] if data_args.max_samples else []),
         saves=saves_dir(),
@@ -157,25 +159,14 @@ def score_one(plan: ComparePlan, outcome: RunOutcome) -> float | None:
     return json.loads(results.read_text(encoding="utf-8"))["accuracy"]
 
 
-def has_test_split(plan: ComparePlan) -> bool:
-    from qllm.data.registry import load_registry
-
-    dataset_dir = Path(plan.data_flags[plan.data_flags.index("--dataset_dir") + 1])
-    try:
-        entry = load_registry(str(dataset_dir)).get(plan.dataset, {})
-    except ArgumentError:
-        return False
-    source = dataset_dir / entry.get("file_name", "")
-    return "file_name" in entry and source.is_dir() and any(source.glob("test.*"))
-
-
 def run_compare(argv: list[str]) -> Path:
     """Train every method x seed, score, and write the report; the report folder."""
     from qllm.compare.report import write_report
+    from qllm.data.registry import datasets_with_test_split
 
     plan, exact_match = plan_compare(argv)
     outcomes = [train_one(plan, method, seed) for method in plan.methods for seed in plan.seeds]
     scores: dict[str, float | None] = {}
-    if exact_match == "yes" or (exact_match == "auto" and has_test_split(plan)):
+    if exact_match == "yes" or (exact_match == "auto" and plan.dataset in datasets_with_test_split(plan.dataset_dir)):
         scores = {o.folder: score_one(plan, o) for o in outcomes if o.ok}
     return write_report(plan.report_dir, plan.methods, outcomes, scores, plan.train_argv)

@@ -91,6 +91,16 @@ def load_registry(dataset_dir: str | Path) -> dict[str, dict[str, Any]]:
     return registry
 
 
+def datasets_with_test_split(dataset_dir: str | Path) -> list[str]:
+    """Registered local datasets whose folder has a test file (what exact-match scoring reads); sorted."""
+    try:
+        registry = load_registry(dataset_dir)
+    except ArgumentError:  # no registry there
+        return []
+    folders = {name: Path(dataset_dir) / entry["file_name"] for name, entry in registry.items() if "file_name" in entry}
+    return sorted(name for name, folder in folders.items() if folder.is_dir() and any(folder.glob("test.*")))
+
+
 def get_dataset_attrs(names: list[str], dataset_dir: str | Path) -> list[DatasetAttr]:
     registry = load_registry(dataset_dir)
     unknown = [name for name in names if name not in registry]

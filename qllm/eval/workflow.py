@@ -47,7 +47,9 @@ def run_eval(source: Source) -> dict[str, Any]:
             loaded.model, loaded.tokenizer, loaded.template, data_args, eval_args.split, eval_args.batch_size
         )
         results.update(
-            kind="exact_match", data=f"{eval_args.task} test split ({data_args.dataset_dir})", **asdict(scored)
+            kind="exact_match",
+            data=f"{eval_args.task} {eval_args.split} split ({data_args.dataset_dir})",
+            **asdict(scored),
         )
         table = (
             f"{eval_args.task} ({eval_args.split}): exact match {100 * scored.accuracy:.2f}% of {scored.total}, "

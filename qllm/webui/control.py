@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from qllm.constants import ADAPTER_CONFIG, CONFIGS_FOLDER, FINISHED_MARKER, RESULTS_FILE, TRAINER_LOG, checkpoints
-from qllm.data.registry import DatasetAttr, load_registry
+from qllm.data.registry import DatasetAttr, datasets_with_test_split, load_registry
 from qllm.errors import ArgumentError
 from qllm.paths import DATA_DIR, saves_dir
 from qllm.train.log_file import read_log
@@ -102,16 +102,7 @@ def dataset_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
 
 def eval_task_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
     """The benchmarks, then every dataset whose files have a test split."""
-    try:
-        registry = load_registry(dataset_dir)
-    except ArgumentError:
-        registry = {}
-    datasets = []
-    for name, entry in registry.items():
-        source = Path(dataset_dir) / entry.get("file_name", "")
-        if "file_name" in entry and source.is_dir() and any(source.glob("test.*")):
-            datasets.append(name)
-    return BENCHMARKS + sorted(datasets)
+    return BENCHMARKS + datasets_with_test_split(dataset_dir)
 
 
 def dataset_preview(names: list[str], dataset_dir: str = str(DATA_DIR), rows: int = 3) -> dict[str, Any]:
