@@ -9,7 +9,10 @@
    4 layers (random weights), 512 tokens, adapters on q_proj,v_proj; each method runs in
    its own process so that its peak memory is its own, and the methods take turns over
    three rounds (median of the rounds' medians).
-3. Inference of that model: base, quanTA merged into the weights, quanTA unmerged.
+3. The same step on a short batch, 4 x 64 tokens (short alpaca-style examples) and a
+   4096-token vocabulary, where the adapters' fixed cost per step weighs most.  Targets:
+   vqc and tq <= 1.15x LoRA's step.
+4. Inference of that model: base, quanTA merged into the weights, quanTA unmerged.
 
 Times are medians over repeats after warm-up; ratios are to LoRA (or to the base model).
 """
@@ -87,12 +90,16 @@ def layer_times(repeats: int, rounds: int) -> dict[str, float]:
     return {label: statistics.median(times) for label, times in samples.items()}
 
 
-def qwen_shaped_model():
+# name -> (batch, tokens per example, vocabulary) of a training-step section
+STEP_SHAPES = {"long": (1, 512, 8192), "short": (4, 64, 4096)}
+
+
+def qwen_shaped_model(vocab_size: int = 8192):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(0)
     config = Qwen2Config(
-        vocab_size=8192,
+        vocab_size=vocab_size,
         hidden_size=896,
         intermediate_size=4864,
         num_hidden_layers=4,
@@ -104,16 +111,17 @@ def qwen_shaped_model():
     return Qwen2ForCausalLM(config)
 
 
-def training_step_child(method: str, repeats: int) -> None:
+def training_step_child(method: str, repeats: int, shape: str) -> None:
     """Runs in a subprocess: prints {"ms": median step time, "peak_mb": peak memory}."""
     from peft import get_peft_model
 
     from qllm.train.callbacks import peak_memory_mb
 
+    batch, tokens, vocab_size = STEP_SHAPES[shape]
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = get_peft_model(qwen_shaped_model(), peft_config(method, ["q_proj", "v_proj"])).to(device)
+    model = get_peft_model(qwen_shaped_model(vocab_size), peft_config(method, ["q_proj", "v_proj"])).to(device)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    ids = torch.randint(0, 8192, (1, 512), device=device)
+    ids = torch.randint(0, vocab_size, (batch, tokens), device=device)
 
     def step() -> None:
         loss = model(input_ids=ids, labels=ids).loss
@@ -128,13 +136,13 @@ def training_step_child(method: str, repeats: int) -> None:
     print(json.dumps({"ms": ms, "peak_mb": peak_memory_mb(), "trainable": trainable}))
 
 
-def training_steps(repeats: int, rounds: int = 3) -> dict[str, dict]:
+def training_steps(repeats: int, rounds: int, shape: str) -> dict[str, dict]:
     """Methods take turns, round after round, so that drift in the machine's speed hits all alike."""
     runs: dict[str, list[dict]] = {method: [] for method in METHODS}
     for _ in range(rounds):
         for method in METHODS:
             done = subprocess.run(
-                [sys.executable, __file__, "--child", method, "--repeats", str(repeats)],
+                [sys.executable, __file__, "--child", method, "--shape", shape, "--repeats", str(repeats)],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -165,8 +173,21 @@ def inference_times(repeats: int) -> dict[str, float]:
     return results
 
 
-def write_report(layer: dict, steps: dict, inference: dict, repeats: int) -> str:
-    lora_layer, lora_step = layer["lora"], steps["lora"]
+def step_table(steps: dict) -> list[str]:
+    lora = steps["lora"]
+    lines = [
+        "| method | trainable params | step ms | x LoRA | peak memory MB | x LoRA |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    return lines + [
+        f"| {m} | {r['trainable']:,} | {r['ms']:.0f} | {r['ms'] / lora['ms']:.2f} | {r['peak_mb']:.0f} | "
+        f"{r['peak_mb'] / lora['peak_mb']:.2f} |"
+        for m, r in steps.items()
+    ]
+
+
+def write_report(layer: dict, steps: dict, short_steps: dict, inference: dict, repeats: int) -> str:
+    lora_layer = layer["lora"]
     lines = [
         "# Adapter benchmark",
         "",
@@ -186,13 +207,11 @@ def write_report(layer: dict, steps: dict, inference: dict, repeats: int) -> str
         "",
         "## One training step, Qwen2.5-0.5B shape cut to 4 layers, 512 tokens, q_proj,v_proj",
         "",
-        "| method | trainable params | step ms | x LoRA | peak memory MB | x LoRA |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    lines += [
-        f"| {m} | {r['trainable']:,} | {r['ms']:.0f} | {r['ms'] / lora_step['ms']:.2f} | {r['peak_mb']:.0f} | "
-        f"{r['peak_mb'] / lora_step['peak_mb']:.2f} |"
-        for m, r in steps.items()
+        *step_table(steps),
+        "",
+        "## Short batch: the same step at batch 4 x 64 tokens, vocabulary 4096 (target: vqc, tq <= 1.15x LoRA)",
+        "",
+        *step_table(short_steps),
     ]
     base = inference["base model"]
     lines += [
@@ -212,17 +231,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 10")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--child", choices=list(METHODS), help=argparse.SUPPRESS)
+    parser.add_argument("--shape", choices=list(STEP_SHAPES), default="long", help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=RESULTS)
     options = parser.parse_args()
     repeats = options.repeats or (3 if options.quick else 10)
     if options.child:
-        training_step_child(options.child, repeats)
+        training_step_child(options.child, repeats, options.shape)
         return
     rounds = 1 if options.quick else 3
     layer = layer_times(max(2, repeats // 2), rounds)
-    steps = training_steps(max(2, repeats // 2), rounds)
+    steps = training_steps(max(2, repeats // 2), rounds, "long")
+    short_steps = training_steps(repeats, rounds, "short")
     inference = inference_times(repeats)
-    report = write_report(layer, steps, inference, repeats)
+    report = write_report(layer, steps, short_steps, inference, repeats)
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(report, encoding="utf-8")
     print(report)

@@ -7,6 +7,7 @@ operations; 1e-6 where nothing should differ at all (the identity at the start).
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 import torch
 
 import qllm  # noqa: F401 - registers the methods with peft
-from qllm.adapters.circuit.ansatz import fast_expvals, init_circuit_weights, reference_expvals
+from qllm.adapters.circuit.ansatz import fast_expvals, init_circuit_weights, layer_unitaries, reference_expvals
 from qllm.adapters.circuit.pyvqnet_simulator import PyvqnetSimulator
 from qllm.adapters.circuit.torchquantum_simulator import TorchquantumSimulator
 from qllm.errors import ArgumentError
@@ -286,3 +287,41 @@ def test_quanta_chain_matches_a_brute_force_sum_over_indices():
                 result[(slice(None), *index)] += tensor[index[a], index[b], k, m] * expected[(slice(None), *source)]
         expected = result
     assert_close(adapter.chain(x, tensors), expected.reshape(3, 12))
+
+
+@pytest.mark.parametrize("method", ["vqc", "tq"])
+def test_one_batched_unitary_build_per_step_gives_the_per_adapter_gradients(method, monkeypatch):
+    """The tuner builds every adapter's unitaries in one call; values and gradients equal each adapter's own build."""
+    import qllm.adapters.circuit.tuner as tuner
+
+    model = peft_model(method, q_depth=2)
+    perturb(model)
+    adapters = tuner.active_circuit_adapters(model)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+
+    def loss_and_grads(forward):
+        loss = forward(input_ids=IDS, labels=IDS).loss
+        return loss.detach(), torch.autograd.grad(loss, trainable)
+
+    builds = []
+    monkeypatch.setattr(tuner, "layer_unitaries", lambda *a: builds.append(a[1].shape) or layer_unitaries(*a))
+    batched_loss, batched = loss_and_grads(model)  # PeftModel -> CircuitTuner.forward: one build for all
+    assert builds == [torch.Size([2 * len(adapters), 2, 8])] and len(adapters) == 8
+    assert all(adapter.step_unitaries is None for adapter in adapters)  # handed out for that pass only
+    alone_loss, alone = loss_and_grads(model.base_model.model)  # the bare model: each adapter builds its own
+    assert_close(batched_loss, alone_loss)
+    for a, b in zip(batched, alone):
+        assert_close(a, b)
+
+
+@pytest.mark.parametrize("n_qubits", [1, 2, 3, 5, 8])
+def test_product_state_is_the_same_with_and_without_gradients(n_qubits):
+    """Without gradients it is one gather over all wires, with them two halves joined: the same vector."""
+    from qllm.adapters.circuit.ansatz import product_state
+
+    angles = 2 * torch.randn(7, n_qubits, generator=torch.Generator().manual_seed(n_qubits))
+    factors = [torch.stack((torch.cos(a / 2), torch.sin(a / 2))) for a in angles.T]  # wire 0 most significant
+    expected = torch.stack([functools.reduce(torch.kron, [f[:, t] for f in factors]) for t in range(7)])
+    with torch.no_grad():
+        assert_close(product_state(angles), expected, 1e-6)
+    assert_close(product_state(angles.requires_grad_()).detach(), expected, 1e-6)

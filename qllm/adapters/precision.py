@@ -20,11 +20,20 @@ HALF_DTYPES = (torch.float16, torch.bfloat16)
 Function = TypeVar("Function", bound=Callable[..., Any])
 
 
+@functools.cache
+def _has_cuda() -> bool:
+    return torch.cuda.is_available()  # asked once: it queries the driver, and adapters ask on every token
+
+
+def autocast_enabled() -> bool:
+    return torch.is_autocast_enabled("cpu") or (_has_cuda() and torch.is_autocast_enabled("cuda"))
+
+
 def autocast_off() -> contextlib.ExitStack:
     """A context with autocast disabled on the CPU and, where there is one, on CUDA."""
     stack = contextlib.ExitStack()
     stack.enter_context(torch.autocast("cpu", enabled=False))
-    if torch.cuda.is_available():
+    if _has_cuda():
         stack.enter_context(torch.autocast("cuda", enabled=False))
     return stack
 
@@ -38,7 +47,10 @@ def full_precision(function: Function) -> Function:
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        args, kwargs = tuple(map(_upcast, args)), {key: _upcast(value) for key, value in kwargs.items()}
+        if not autocast_enabled():  # nested calls and plain float32 runs: entering the contexts costs a token's time
+            return function(*args, **kwargs)
         with autocast_off():
-            return function(*map(_upcast, args), **{key: _upcast(value) for key, value in kwargs.items()})
+            return function(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

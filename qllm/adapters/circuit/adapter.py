@@ -9,7 +9,7 @@ from qllm.adapters.circuit.ansatz import (
     FAST_PATH_MAX_QUBITS,
     fast_expvals,
     init_circuit_weights,
-    layer_unitary,
+    layer_unitaries,
     reference_expvals,
 )
 from qllm.adapters.frozen_cache import FrozenCache
@@ -40,14 +40,21 @@ class CircuitAdapter(nn.Module):
         self.simulator = simulator
         self.use_fast_path = n <= FAST_PATH_MAX_QUBITS
         self._unitaries = FrozenCache()  # not a buffer: never saved, rebuilt after a change
+        self.step_unitaries: torch.Tensor | None = None  # set for one forward pass by `unitaries_built_together`
+        self._readout = FrozenCache()
 
-    def layer_unitaries(self) -> list[torch.Tensor]:
-        """Each circuit layer's token-independent unitary; built once while parameters are frozen (generation)."""
+    def build_unitaries(self) -> torch.Tensor:
+        return layer_unitaries(self.simulator, self.ry_angles, self.crz_angles)
 
-        def build() -> list[torch.Tensor]:
-            return [layer_unitary(self.simulator, ry, crz) for ry, crz in zip(self.ry_angles, self.crz_angles)]
+    def layer_unitaries(self) -> torch.Tensor:
+        """The circuit layers' token-independent unitaries (q_depth, 2^n, 2^(n+1)).
 
-        return self._unitaries.get((self.ry_angles, self.crz_angles), build)
+        In training they come from one build shared by all adapters of the step when the
+        tuner made one; with no gradient recorded (generation) they are built once and kept.
+        """
+        if self.step_unitaries is not None:
+            return self.step_unitaries
+        return self._unitaries.get((self.ry_angles, self.crz_angles), self.build_unitaries)
 
     def expvals(self, angles: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
         """<Z_i> of the circuit for each row of angles; ``fast=False`` forces the gate-by-gate path."""
@@ -56,8 +63,16 @@ class CircuitAdapter(nn.Module):
             return fast_expvals(self.simulator, angles, self.ry_angles, self.crz_angles, self.layer_unitaries())
         return reference_expvals(self.simulator, angles, self.ry_angles, self.crz_angles)
 
+    def readout_matrix(self) -> torch.Tensor:
+        """(2n, d_out): the classical maps after the circuit as one matrix, [q | h] -> B((Q q + C h) * scaling)."""
+        return torch.cat((self.Q.weight.T, self.C.weight.T)) @ self.B.weight.T * self.scaling
+
     @full_precision
     def forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
         h = self.A(self.dropout(x.to(torch.float32)))
         q = self.expvals(h.reshape(-1, h.shape[-1]), fast).reshape(h.shape)
-        return self.B((self.Q(q) + self.C(h)) * self.scaling)  # scaled on n columns, not d_out
+        if torch.is_grad_enabled():
+            return self.B((self.Q(q) + self.C(h)) * self.scaling)  # scaled on n columns, not d_out
+        # generation: the same linear maps folded once into one matrix; a token then costs one product here
+        weights = (self.Q.weight, self.C.weight, self.B.weight)
+        return torch.cat((q, h), dim=-1) @ self._readout.get(weights, self.readout_matrix)

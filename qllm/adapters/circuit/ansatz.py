@@ -80,32 +80,59 @@ def trainable_gates(ry: torch.Tensor, crz: torch.Tensor) -> list[Gate]:
 
 
 @functools.lru_cache(maxsize=64)
-def z_signs(n_qubits: int, device: torch.device) -> torch.Tensor:
-    """(2^n, n): +1 where wire i of basis state b is 0, -1 where it is 1."""
+def basis_bits(n_qubits: int, device: torch.device) -> torch.Tensor:
+    """(n, 2^n): the bit of wire i (wire 0 most significant) in each basis index."""
     index = torch.arange(2**n_qubits, device=device)
-    bits = (index[:, None] >> torch.arange(n_qubits - 1, -1, -1, device=device)) & 1
-    return 1.0 - 2.0 * bits.float()
+    return (index[None, :] >> torch.arange(n_qubits - 1, -1, -1, device=device)[:, None]) & 1
+
+
+@functools.lru_cache(maxsize=64)
+def z_signs_twice(n_qubits: int, device: torch.device) -> torch.Tensor:
+    """(2^(n+1), n): +1 where wire i of basis state b is 0, -1 where it is 1, for the real rows then the imaginary."""
+    signs = 1.0 - 2.0 * basis_bits(n_qubits, device).T.float()
+    return torch.cat((signs, signs))
+
+
+@functools.lru_cache(maxsize=64)
+def _amplitude_index(n_qubits: int, device: torch.device) -> torch.Tensor:
+    """(n, 2^n) positions in a token's (cos, sin) pairs laid flat: wire i's pair at 2i, its bit in basis b picks one."""
+    return 2 * torch.arange(n_qubits, device=device)[:, None] + basis_bits(n_qubits, device)
+
+
+def _product_over_wires(pairs: torch.Tensor) -> torch.Tensor:
+    """(T, 2m) per-wire (cos, sin) amplitudes laid flat -> (T, 2^m): each basis state's product, one gather."""
+    return pairs[:, _amplitude_index(pairs.shape[1] // 2, pairs.device)].prod(dim=1)
 
 
 def product_state(angles: torch.Tensor) -> torch.Tensor:
-    """RY(angles) applied to |0...0>: the real vector (T, 2^n) of kron_i (cos(h_i/2), sin(h_i/2))."""
+    """RY(angles) applied to |0...0>: the real vector (T, 2^n) of kron_i (cos(h_i/2), sin(h_i/2)).
+
+    Without gradients (generation, whose cost per token is mostly the number of operations)
+    one gather picks every basis state's n factors and one product multiplies them.  With
+    gradients that (T, n, 2^n) tensor would be kept for the backward pass, so the two halves
+    of the wires are built that way and joined by an outer product: (T, n/2, 2^(n/2)) kept.
+    """
     half = angles / 2
-    factors = torch.stack((torch.cos(half), torch.sin(half)), dim=-1)  # (T, n, 2)
-    return kron_all(factors[..., None])[..., 0]
+    pairs = torch.stack((torch.cos(half), torch.sin(half)), dim=-1).reshape(angles.shape[0], -1)  # (T, 2n)
+    top = angles.shape[1] // 2
+    if not torch.is_grad_enabled() or top == 0:
+        return _product_over_wires(pairs)
+    high, low = _product_over_wires(pairs[:, : 2 * top]), _product_over_wires(pairs[:, 2 * top :])
+    return (high[:, :, None] * low[:, None, :]).reshape(angles.shape[0], -1)
 
 
 @functools.lru_cache(maxsize=64)
 def _ring_selectors(n_qubits: int, pairs: tuple[tuple[int, int], ...], device: torch.device) -> torch.Tensor:
     """For each pair, the index 2*bit(control) + bit(target) of every basis state (wire 0 = top bit)."""
-    index = torch.arange(2**n_qubits, device=device)
-    bits = [(index >> (n_qubits - 1 - wire)) & 1 for wire in range(n_qubits)]
+    bits = basis_bits(n_qubits, device)
     return torch.stack([2 * bits[control] + bits[target] for control, target in pairs])
 
 
 def ring_diagonal(diagonals: torch.Tensor, pairs: list[tuple[int, int]], n_qubits: int) -> torch.Tensor:
-    """The 2^n diagonal of a ring of diagonal two-wire gates, ``diagonals``: (len(pairs), 4)."""
+    """The 2^n diagonals (K, 2^n) of K rings of diagonal two-wire gates, ``diagonals``: (K, len(pairs), 4)."""
     selectors = _ring_selectors(n_qubits, tuple(pairs), diagonals.device)
-    return torch.gather(diagonals, 1, selectors).prod(dim=0)
+    selectors = selectors.expand(diagonals.shape[0], *selectors.shape)
+    return torch.gather(diagonals, 2, selectors).prod(dim=1)
 
 
 def kron_all(matrices: torch.Tensor) -> torch.Tensor:
@@ -121,31 +148,34 @@ def kron_all(matrices: torch.Tensor) -> torch.Tensor:
     return product.reshape(a.shape[0], a.shape[1] * b.shape[1], a.shape[2] * b.shape[2])
 
 
-def layer_unitary(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
-    """[Re M | Im M], (2^n, 2^(n+1)) real, where M[b] = V|b> for the layer's trainable gates.
+def layer_unitaries(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
+    """[Re M | Im M], (K, 2^n, 2^(n+1)) real, for K circuit layers at once; ``ry``: (K, 2, n), ``crz``: (K, 2, m).
 
-    States stored as rows map to ``rows @ M``.  V = R2 diag(D2) R1 diag(D1): the CRZ
-    rings are diagonal phases and each RY column is a Kronecker product of real 2x2
-    matrices, so the library's gate matrices (one batched call per gate kind) compose
-    into V without 4n full-register gate applications; R2 is applied factor by factor.
+    M[b] = V|b> for a layer's trainable gates, so states stored as rows map to ``rows @ M``.
+    V = R2 diag(D2) R1 diag(D1): the CRZ rings are diagonal phases and each RY column is a
+    Kronecker product of real 2x2 matrices, so the library's gate matrices (one call per
+    gate kind for all K layers) compose into V without 4n full-register gate applications;
+    R2 is applied factor by factor.  K covers every layer of every adapter that shares the
+    simulator and width, so a training step pays the per-call overhead once, not per module.
     """
-    n, dim = ry.shape[1], 2 ** ry.shape[1]
-    rotations = simulator.gate_matrices("ry", ry.reshape(-1)).real.reshape(2, n, 2, 2)  # RY is a real rotation
-    inner = kron_all(rotations[:1])[0].to(torch.complex64)  # R1
+    layers, n = ry.shape[0], ry.shape[2]
+    dim = 2**n
+    rotations = simulator.gate_matrices("ry", ry.reshape(-1)).real.reshape(layers, 2, n, 2, 2)  # RY is real
+    inner = kron_all(rotations[:, 0]).to(torch.complex64)  # R1, (K, dim, dim)
     if n > 1:
-        phases = simulator.gate_matrices("crz", crz.reshape(-1)).diagonal(dim1=1, dim2=2)
-        d1 = ring_diagonal(phases[:n], ring(n, +1), n)
-        d2 = ring_diagonal(phases[n:], ring(n, -1), n)
-        inner = d2[:, None] * inner * d1[None, :]
-    inner = torch.view_as_real(inner)  # (row, column, re/im)
+        phases = simulator.gate_matrices("crz", crz.reshape(-1)).diagonal(dim1=1, dim2=2).reshape(layers, 2, n, 4)
+        d1 = ring_diagonal(phases[:, 0], ring(n, +1), n)
+        d2 = ring_diagonal(phases[:, 1], ring(n, -1), n)
+        inner = d2[:, :, None] * inner * d1[:, None, :]
+    inner = torch.view_as_real(inner)  # (K, row, column, re/im)
     half = n // 2
     if half == 0:
-        outer = torch.einsum("ij,jcp->icp", rotations[1, 0], inner)
+        outer = torch.einsum("kij,kjcp->kicp", rotations[:, 1, 0], inner)
     else:  # R2 = Ra (x) Rb applied as two small contractions instead of one dense product
-        ra, rb = kron_all(rotations[1:, :half])[0], kron_all(rotations[1:, half:])[0]
-        blocks = torch.matmul(rb, inner.reshape(ra.shape[1], rb.shape[1], 2 * dim))  # Rb on the low wires
-        outer = (ra @ blocks.reshape(ra.shape[1], -1)).reshape(dim, dim, 2)  # Ra on the high wires
-    return outer.permute(1, 2, 0).reshape(dim, 2 * dim)  # M[b, part*dim + k] = (Re|Im) V[k, b]
+        ra, rb = kron_all(rotations[:, 1, :half]), kron_all(rotations[:, 1, half:])
+        blocks = torch.matmul(rb[:, None], inner.reshape(layers, ra.shape[1], rb.shape[1], 2 * dim))  # low wires
+        outer = torch.bmm(ra, blocks.reshape(layers, ra.shape[1], -1)).reshape(layers, dim, dim, 2)  # high wires
+    return outer.permute(0, 2, 3, 1).reshape(layers, dim, 2 * dim)  # M[b, part*dim + k] = (Re|Im) V[k, b]
 
 
 @full_precision
@@ -154,24 +184,21 @@ def fast_expvals(
     angles: torch.Tensor,
     ry: torch.Tensor,
     crz: torch.Tensor,
-    unitaries: list[torch.Tensor] | None = None,
+    unitaries: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """<Z_i> per token (T, n); ``ry``/``crz``: (q_depth, 2, n); ``unitaries``: each layer's `layer_unitary`
-    when the caller has them already (built once for generation), else built here."""
+    """<Z_i> per token (T, n); ``ry``/``crz``: (q_depth, 2, n); ``unitaries``: the layers' `layer_unitaries`
+    when the caller has them already (built once per step or once for generation), else built here."""
     n, dim = angles.shape[1], 2 ** angles.shape[1]
     if unitaries is None:
-        unitaries = [layer_unitary(simulator, ry[layer], crz[layer]) for layer in range(ry.shape[0])]
+        unitaries = layer_unitaries(simulator, ry, crz)
     # The first state is real: one real product with [Re M | Im M] gives both parts.
     both = product_state(angles) @ unitaries[0]
-    real, imag = both[:, :dim], both[:, dim:]
     for layer in range(1, ry.shape[0]):
-        state = simulator.run(n, encoding_gates(angles), torch.complex(real, imag), batch=angles.shape[0])
+        state = simulator.run(n, encoding_gates(angles), torch.complex(both[:, :dim], both[:, dim:]), angles.shape[0])
         matrix = unitaries[layer]
         from_real, from_imag = state.real @ matrix, state.imag @ matrix
-        real = from_real[:, :dim] - from_imag[:, dim:]
-        imag = from_real[:, dim:] + from_imag[:, :dim]
-    probabilities = real.square() + imag.square()
-    return probabilities @ z_signs(n, angles.device)
+        both = torch.cat((from_real[:, :dim] - from_imag[:, dim:], from_real[:, dim:] + from_imag[:, :dim]), dim=1)
+    return both.square() @ z_signs_twice(n, angles.device)  # sum over b of |amplitude_b|^2 * Z_i(b)
 
 
 @full_precision

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from qllm.adapters.circuit.tuner import CircuitTuner
 from qllm.adapters.tq.layer import TQLinear
-from qllm.adapters.tuner import AdapterTuner
 
 
-class TQModel(AdapterTuner):
+class TQModel(CircuitTuner):
     """Wraps a model's target Linears with torchquantum-simulated circuit adapters."""
 
     prefix = "tq_"

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from qllm.adapters.tuner import AdapterTuner
+from qllm.adapters.circuit.tuner import CircuitTuner
 from qllm.adapters.vqc.layer import VQCLinear
 
 
-class VQCModel(AdapterTuner):
+class VQCModel(CircuitTuner):
     """Wraps a model's target Linears with pyvqnet-simulated circuit adapters."""
 
     prefix = "vqc_"
