@@ -16,6 +16,10 @@ CONSOLE_LOG = "console.log"  # the board's capture of a subprocess's output (tra
 FINISHED_MARKER = "all_results.json"  # written by the Trainer at the very end of a run
 PLOT_FILE = "training_loss.png"
 CHECKPOINT_PREFIX = "checkpoint-"
+RUN_MANIFEST = "qllm_run.json"  # what runs wrote here: the only files a later run may remove or replace
+TRAINER_STATE = "trainer_state.json"  # the Trainer writes it last into a checkpoint: a parseable one = complete
+
+EVALUATIONS_FOLDER = "eval"  # in a run's folder: the board's and compare's evaluations of its adapter
 
 # An evaluation's save_dir
 RESULTS_FILE = "results.json"

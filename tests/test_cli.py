@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from seed import seed_flags
@@ -39,6 +41,44 @@ def test_output_dir_with_foreign_content_is_refused_and_kept(tmp_path, capsys):
     assert main(["train", *flags]) == 2
     assert "error: --output_dir:" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        {"README.md": "my notes", "notes.txt": "do not lose", "runs/exp1/events": "tensorboard"},  # a project folder
+        {"README.md": "model card", "tokenizer_config.json": "{}", "config.json": "{}"},  # a copy of a model folder
+        {"README.md": "only a readme"},  # nothing but run-file names, and yet no run wrote them
+        {"adapter_config.json": "{}", "trainer_log.jsonl": "", "qllm_run.json": "not json"},  # a forged manifest
+    ],
+)
+def test_overwrite_output_dir_never_touches_what_no_run_wrote(tmp_path, capsys, contents):
+    out = tmp_path / "out"
+    for name, text in contents.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    before = snapshot(out)
+    assert main(["train", *seed_flags(tmp_path)]) == 2  # the seed's flags include --overwrite_output_dir
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("error: --output_dir:") and "replaces only what a run wrote" in error, error
+    assert snapshot(out) == before
+
+
+def test_overwrite_replaces_a_run_s_files_and_keeps_a_file_the_user_added(tmp_path, capsys):
+    out = tmp_path / "out"
+    flags = seed_flags(tmp_path, max_samples="16", num_train_epochs="1", save_steps="2", eval_steps="2")
+    assert main(["train", *flags]) == 0
+    manifest = json.loads((out / "qllm_run.json").read_text())["entries"]
+    assert {"adapter_model.safetensors", "adapter_config.json", "trainer_log.jsonl", "checkpoint-2"} <= set(manifest)
+    (out / "my-notes.md").write_text("mine")
+    assert main(["train", *flags]) == 2  # the user's file is not the run's: refused, nothing removed
+    assert "my-notes.md" in capsys.readouterr().err and (out / "my-notes.md").read_text() == "mine"
+    (out / "my-notes.md").unlink()
+    assert main(["train", *flags]) == 0  # a folder of run files only: replaced
 
 
 def test_subprocess_exit_code_and_single_line(tmp_path):

@@ -101,7 +101,7 @@ def test_invalid_json_dataset_names_file_and_position(tiny_tokenizer, tmp_path):
     (tmp_path / "dataset_info.json").write_text(json.dumps({"broken": {"file_name": "broken.json"}}))
     (tmp_path / "broken.json").write_text('[\n {"instruction": "a", "output": "b"},\n {"instruction": }\n]')
     args = DataArguments(dataset_dir=str(tmp_path), dataset="broken", template="qwen")
-    with pytest.raises(ArgumentError, match=r"broken\.json is not valid JSON: line 3 column 18"):
+    with pytest.raises(ArgumentError, match=r"broken\.json: not valid JSON at line 3 column 18"):
         load_tokenized(args, "sft", tiny_tokenizer, TEMPLATES["qwen"], seed=0)
 
 
@@ -128,3 +128,93 @@ def test_unknown_template_is_rejected():
 def test_auto_template_is_the_tokenizers_own(tiny_tokenizer):
     assert get_template(None, tiny_tokenizer).name.startswith("auto-")
     assert get_template("auto", tiny_tokenizer).chat_template == tiny_tokenizer.chat_template
+
+
+GOOD = {"instruction": "Add 2 and 3.", "input": "", "output": "5"}
+# file name -> (dataset_info entry extras, file bytes, what the one-line error must say)
+BAD_FILES = {
+    "empty-list.json": ({}, b"[]", "holds no records"),
+    "empty-file.jsonl": ({}, b"", "holds no records"),
+    "latin1.json": ({}, '[{"instruction": "caf\u00e9", "output": "x"}]'.encode("latin-1"), "not UTF-8 text (byte 21)"),
+    "broken-line.jsonl": ({}, json.dumps(GOOD).encode() + b"\n{oops\n", "line 2 is not valid JSON"),
+    "an-object.json": ({}, b'{"instruction": "x"}', "expected a list of records"),
+    "a-string-record.json": ({}, b'["hello"]', "record 1 is a JSON str"),
+    "missing-output.json": ({}, json.dumps([GOOD, {"instruction": "x"}]).encode(), "record 2 has no 'output'"),
+    "null-instruction.json": (
+        {},
+        json.dumps([GOOD, GOOD, {**GOOD, "instruction": None}]).encode(),
+        "record 3 'instruction' is null",
+    ),  # fmt: skip
+    "list-output.json": ({}, json.dumps([{**GOOD, "output": ["5"]}]).encode(), "record 1 'output' is a JSON array"),
+    "sharegpt-string.json": (
+        {"formatting": "sharegpt"},
+        json.dumps([{"conversations": "hello"}]).encode(),
+        "record 1 'conversations' is a JSON string, expected a list of turns",
+    ),  # fmt: skip
+    "sharegpt-roles.json": (
+        {"formatting": "sharegpt"},
+        json.dumps([{"conversations": [{"from": "human", "value": "hi"}, {"from": "bot", "value": "hello"}]}]).encode(),
+        "record 1 turn 2 has the role 'bot', not one of human, gpt, system",
+    ),  # fmt: skip
+    "sharegpt-order.json": (
+        {"formatting": "sharegpt"},
+        json.dumps([{"conversations": [{"from": "gpt", "value": "hi"}, {"from": "human", "value": "hello"}]}]).encode(),
+        "record 1 turns must alternate user, assistant",
+    ),  # fmt: skip
+}
+
+
+def bad_dataset_dir(tmp_path, name: str):
+    extras, content, _ = BAD_FILES[name]
+    (tmp_path / name).write_bytes(content)
+    (tmp_path / "dataset_info.json").write_text(json.dumps({"bad": {"file_name": name, **extras}}))
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_a_bad_data_file_is_one_line_naming_file_and_record_and_nothing_is_written(tmp_path, capsys, name):
+    from seed import seed_flags
+
+    from qllm.cli import main
+
+    (tmp_path / "data").mkdir()
+    data = bad_dataset_dir(tmp_path / "data", name)
+    flags = seed_flags(tmp_path, dataset="bad", dataset_dir=str(data), max_samples="1000")
+    assert main(["train", *flags]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines[-1].startswith(f"error: --dataset: {data / name}: "), lines
+    assert BAD_FILES[name][2] in lines[-1], lines[-1]
+    assert not (tmp_path / "out").exists() and not (tmp_path / "tokenized").exists()
+
+
+def test_skip_bad_records_leaves_them_out_with_a_count(tiny_tokenizer, tmp_path, caplog):
+    rows = [
+        GOOD,
+        {"instruction": "x"},
+        {**GOOD, "output": None},
+        {**GOOD, "instruction": "Add 1 and 1.", "output": "2"},
+    ]
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    (tmp_path / "dataset_info.json").write_text(json.dumps({"rows": {"file_name": "rows.json"}}))
+    args = {"dataset_dir": str(tmp_path), "template": "qwen", "dataset": "rows"}
+    with pytest.raises(ArgumentError, match="record 2 has no 'output'"):
+        load_tokenized(DataArguments(**args), "sft", tiny_tokenizer, get_template("qwen"), seed=0)
+    with caplog.at_level("WARNING"):
+        train = load_tokenized(
+            DataArguments(**args, skip_bad_records=True), "sft", tiny_tokenizer, get_template("qwen"), seed=0
+        )["train"]
+    assert len(train) == 2
+    assert "skipped 2 bad records (the first: record 2 has no 'output')" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("save_steps", "0"), ("eval_steps", "0"), ("warmup_steps", "-1"), ("logging_steps", "0")],
+)
+def test_step_counts_that_mean_never_are_named_by_their_flag(tmp_path, capsys, flag, value):
+    from seed import seed_flags
+
+    from qllm.cli import main
+
+    assert main(["train", *seed_flags(tmp_path, **{flag: value})]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(f"error: --{flag}:")

@@ -74,7 +74,7 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path, me
 def test_a_two_process_run_resumes_from_its_checkpoint(tmp_path):
     train(tmp_path, 2, "lora", 2, "--max_steps", "2", "--save_steps", "2")
     assert (tmp_path / "run" / "checkpoint-2").is_dir()
-    train(tmp_path, 2, "lora", 2, "--max_steps", "4", "--save_steps", "2")
+    train(tmp_path, 2, "lora", 2, "--max_steps", "4", "--save_steps", "2", "--resume_finished")
     assert [r["current_steps"] for r in read_log(tmp_path / "run")] == [1, 2, 3, 4]
     assert "resuming from" in (tmp_path / "run" / "run.log").read_text()
     assert json.loads((tmp_path / "run" / "trainer_state.json").read_text())["global_step"] == 4

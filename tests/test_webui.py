@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 import psutil
@@ -30,6 +34,15 @@ def form(**overrides):
         ({}, "/no/such/model", "model_name_or_path"),
         ({"n_qubits": 40}, "qllm-tiny", "n_qubits"),
         ({"cutoff_len": 0}, "qllm-tiny", "cutoff_len"),
+        # escapes: the form's own paths cannot be moved by Extra arguments, nor a cache put outside saves/
+        ({"extra_args": '{"output_dir": "/tmp/model-copy", "overwrite_output_dir": true}'}, "qllm-tiny", "extra_args"),
+        ({"extra_args": '{"tokenized_path": "/etc/qllm"}'}, "qllm-tiny", "extra_args"),
+        ({"extra_args": '{"model_name_or_path": "/etc"}'}, "qllm-tiny", "extra_args"),
+        ({"extra_args": '{"logging_dir": "/tmp/elsewhere"}'}, "qllm-tiny", "extra_args"),
+        ({"tokenized_path": "/tmp/elsewhere/cache"}, "qllm-tiny", "tokenized_path"),
+        ({"tokenized_path": "../../outside"}, "qllm-tiny", "tokenized_path"),
+        ({}, "/etc", "model_name_or_path"),
+        ({"dataset_dir": "/etc"}, "qllm-tiny", "dataset_dir"),
     ],
 )
 def test_form_errors_name_the_field(overrides, model, field):
@@ -79,7 +92,7 @@ def test_several_processes_launch_through_torchrun():
     command = job.command()
     assert command[1:5] == ["-m", "torch.distributed.run", "--nproc_per_node", "2"]
     assert command[-4:] == ["-m", "qllm", "train", "run.yaml"]
-    assert job.environment()["CUDA_VISIBLE_DEVICES"] == ""
+    assert job.environment("token")["CUDA_VISIBLE_DEVICES"] == ""
     assert command_line({"dataset": "x"}, processes=2).startswith("torchrun --nproc_per_node 2 -m qllm train")
 
 
@@ -106,3 +119,135 @@ def test_stop_ends_every_rank_of_a_two_process_run(tmp_path):
     runner.stop()
     assert runner.state().status == "stopped"
     assert not [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.mark.parametrize("identity", ["old start time", "no token", "wrong token"])
+def test_a_state_naming_a_reused_pid_is_ended_and_stop_signals_nothing(tmp_path, identity):
+    """A state file left 'running' whose PID now belongs to another process (here a sleeper of ours)."""
+    stranger = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)"], env={"QLLM_RUN_TOKEN": "theirs"}
+    )
+    try:
+        created = psutil.Process(stranger.pid).create_time()
+        state = {"kind": "train", "folder": str(tmp_path / "run"), "pid": stranger.pid, "status": "running",
+                 "pid_created": created - 3600 if identity == "old start time" else created,
+                 "token": None if identity == "no token" else "ours"}  # fmt: skip
+        (tmp_path / "state.json").write_text(json.dumps(state))
+        runner = Runner(tmp_path / "state.json")
+        assert runner.state().status == "failed" and not runner.busy()  # shown as ended: Start is allowed again
+        state["status"] = "running"
+        (tmp_path / "state.json").write_text(json.dumps(state))
+        runner.stop()
+        assert stranger.poll() is None, "Stop signalled a process that is not the board's run"
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_the_board_s_own_run_is_recognised_and_stopped_after_a_board_restart(tmp_path):
+    runner = Runner(tmp_path / "state.json")
+    sleeper = tmp_path / "sleep.py"
+    runner.start([Job("train", "--help", str(tmp_path / "run"))])
+    state = runner.state()
+    assert state.token and state.pid_created
+    # a new board (a restart) knows the run only from the state file
+    job = Job("train", str(sleeper), str(tmp_path / "run2"))
+    sleeper.write_text("import time\ntime.sleep(120)\n")
+    while runner.busy():
+        time.sleep(0.2)
+    job.command = lambda: [sys.executable, str(sleeper)]
+    runner.start([job])
+    restarted = Runner(tmp_path / "state.json")
+    assert restarted.busy()
+    process = psutil.Process(restarted.state().pid)
+    assert restarted.stop().status == "stopped"
+    assert not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.parametrize("name", ["../../../../elsewhere", "/etc", "run/../../../../x"])
+def test_a_typed_adapter_name_cannot_leave_the_saves_folder(name):
+    from qllm.webui.control import run_folder
+
+    with pytest.raises(ArgumentError) as caught:
+        run_folder("qllm-tiny", "lora", name)
+    assert caught.value.field == "adapter" and "outside the board's saves folder" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        ([], True),
+        (["--host", "0.0.0.0"], False),
+        (["--share"], False),
+        (["--host", "0.0.0.0", "--allow-unauthenticated"], True),
+        (["--host", "0.0.0.0", "--auth", "alice:s3cret"], True),
+        (["--auth", "alice"], False),
+    ],
+)
+def test_a_board_reachable_beyond_this_machine_needs_a_password(argv, allowed):
+    import argparse
+
+    from qllm.webui.interface import board_auth
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--share", action="store_true")
+    parser.add_argument("--auth")
+    parser.add_argument("--allow-unauthenticated", action="store_true")
+    options = parser.parse_args(argv)
+    if allowed:
+        board_auth(options.auth, options.host, options.share, options.allow_unauthenticated)
+    else:
+        with pytest.raises(ArgumentError) as caught:
+            board_auth(options.auth, options.host, options.share, options.allow_unauthenticated)
+        assert caught.value.field == "auth"
+
+
+def test_qllm_webui_on_all_interfaces_without_auth_exits_2_with_one_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "qllm", "webui", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=120
+    )
+    lines = [line for line in done.stderr.splitlines() if line.strip() and "warn" not in line.lower()]
+    assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: --auth:"), done.stderr
+
+
+def test_with_auth_a_request_without_login_gets_401(tmp_path):
+    """A live board on loopback with --auth: the API answers 401 until the login form is posted."""
+    import socket
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "QLLM_SAVES_DIR": str(tmp_path / "saves"), "GRADIO_ANALYTICS_ENABLED": "False"}
+    board = subprocess.Popen(
+        [sys.executable, "-m", "qllm", "webui", "--port", str(port), "--auth", "alice:s3cret"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 180
+        while True:  # wait for the server to answer, not for a time
+            try:
+                urllib.request.urlopen(f"{base}/gradio_api/login_check", timeout=5)
+                status = 200
+            except urllib.error.HTTPError as err:
+                status = err.code
+            except OSError:
+                assert board.poll() is None and time.time() < deadline, "the board did not start"
+                time.sleep(0.5)
+                continue
+            break
+        assert status == 401
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/config", timeout=10)
+        assert refused.value.code == 401
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        login = urllib.parse.urlencode({"username": "alice", "password": "s3cret"}).encode()
+        opener.open(f"{base}/login", data=login, timeout=10)
+        assert opener.open(f"{base}/config", timeout=10).status == 200
+    finally:
+        board.terminate()
+        board.wait(timeout=30)

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qllm.constants import CONSOLE_LOG, FINISHED_MARKER
+from qllm.constants import CONSOLE_LOG, EVALUATIONS_FOLDER, FINISHED_MARKER
 from qllm.errors import ArgumentError
 from qllm.hparams.lists import split_names
 from qllm.methods import METHODS, find_method
 from qllm.paths import saves_dir
+from qllm.train.output_dir import claim_run_folder
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def train_one(plan: ComparePlan, method: str, seed: int) -> RunOutcome:
     if (folder / FINISHED_MARKER).is_file():
         logger.info("%s seed %d: finished earlier, kept", method, seed)
         return RunOutcome(method, seed, str(folder), True)
-    folder.mkdir(parents=True, exist_ok=True)
+    claim_run_folder(folder, [CONSOLE_LOG])
     logger.info("%s seed %d: training into %s", method, seed, folder)
     with (folder / CONSOLE_LOG).open("w", encoding="utf-8") as console:
         done = subprocess.run([sys.executable, "-m", "qllm", "train", *plan.run_argv(method, seed)], stdout=console,
@@ -146,7 +147,7 @@ def train_one(plan: ComparePlan, method: str, seed: int) -> RunOutcome:
 
 def score_one(plan: ComparePlan, outcome: RunOutcome) -> float | None:
     """Exact match on the dataset's test split, in a process of its own (None when it fails)."""
-    save_dir = Path(outcome.folder) / "eval" / "compare-exact-match"
+    save_dir = Path(outcome.folder) / EVALUATIONS_FOLDER / "compare-exact-match"
     results = save_dir / "results.json"
     if not results.is_file():
         command = [sys.executable, "-m", "qllm", "eval", "--model_name_or_path", plan.model, "--adapter_name_or_path",

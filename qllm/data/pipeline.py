@@ -8,6 +8,7 @@ import math
 import os
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from qllm.data.loader import load_raw, to_standard
 from qllm.data.preprocess import pretraining_batch, supervised_batch
@@ -31,6 +32,7 @@ def _cache_key(data_args: DataArguments, stage: str, tokenizer, template: ChatTe
         "stage": stage,
         "cutoff_len": data_args.cutoff_len,
         "max_samples": data_args.max_samples,
+        "skip_bad_records": data_args.skip_bad_records,
         "val_size": data_args.val_size,
         "tokenizer": tokenizer.name_or_path,
         "vocab_size": len(tokenizer),
@@ -58,6 +60,18 @@ def _num_proc(requested: int | None, rows: int) -> int | None:
     return max(1, min(requested, os.cpu_count() or 1, rows // MIN_ROWS_PER_WORKER))
 
 
+def first_records(parts: list[tuple[str, Any]], count: int) -> list[tuple[str, Any]]:
+    """The first ``count`` records over the files in order (lists and `Dataset`s alike)."""
+    kept = []
+    for origin, rows in parts:
+        if count <= 0:
+            break
+        take = min(count, len(rows))
+        kept.append((origin, rows[:take] if isinstance(rows, list) else rows.select(range(take))))
+        count -= take
+    return kept
+
+
 def load_standard(data_args: DataArguments, stage: str, split: str | None = None):
     """The registered datasets as one `Dataset` of standard rows, `max_samples` of each, placeholders filled."""
     from datasets import concatenate_datasets
@@ -67,8 +81,8 @@ def load_standard(data_args: DataArguments, stage: str, split: str | None = None
     for attr in get_dataset_attrs(data_args.dataset_names, data_args.dataset_dir):
         raw = load_raw(attr, data_args.dataset_dir, split)
         if data_args.max_samples:
-            raw = raw.select(range(min(data_args.max_samples, len(raw))))
-        parts.append(to_standard(raw, attr, fill, stage))
+            raw = first_records(raw, data_args.max_samples)
+        parts.append(to_standard(raw, attr, fill, stage, data_args.skip_bad_records))
     return concatenate_datasets(parts) if len(parts) > 1 else parts[0]
 
 

@@ -37,6 +37,10 @@ class DataArguments:
         default=0.0,
         metadata={"help": "Validation split: a fraction in [0, 1) or a whole number of examples."},
     )
+    skip_bad_records: bool = field(
+        default=False,
+        metadata={"help": "Leave out records that cannot be read (counted in one warning) instead of stopping."},
+    )
     tokenized_path: str | None = field(
         default=None,
         metadata={"help": "Cache the tokenized dataset here and reuse it on the next run."},

@@ -34,6 +34,13 @@ class TrainingArguments(HfTrainingArguments):
         default=False,
         metadata={"help": "Start afresh in an output_dir that holds an earlier run (else resume from its checkpoint)."},
     )
+    resume_finished: bool = field(
+        default=False,
+        metadata={
+            "help": "Continue a finished run in output_dir from its last checkpoint on this schedule (e.g. more "
+            "steps); its final adapter is replaced. Without it a finished run is never touched."
+        },
+    )
     report_to: None | str | list[str] = field(default="none", metadata={"help": "Experiment trackers to log to."})
 
     pure_bf16: bool = field(
@@ -58,11 +65,27 @@ class TrainingArguments(HfTrainingArguments):
                 raise ArgumentError(
                     flag, "this machine has no bfloat16 support; use --fp16 on a GPU, or train in float32 (no flag)"
                 )
+        self._check_schedule()
         self._check_launch()
         if not cuda_available():
             # Said outright, the CPU gets what a GPU gets: bf16 autocast, and under torchrun gloo data parallelism.
             self.use_cpu = True
         super().__post_init__()
+
+    def _check_schedule(self) -> None:
+        """Step counts transformers would take as "never" or reject with its own trace: named by their flag."""
+
+        def strategy(value) -> str:
+            return str(getattr(value, "value", value))
+
+        if strategy(self.save_strategy) == "steps" and self.save_steps <= 0:
+            raise ArgumentError("save_steps", f"must be above 0 (got {self.save_steps}); e.g. --save_steps 100")
+        if strategy(self.eval_strategy) == "steps" and self.eval_steps is not None and self.eval_steps <= 0:
+            raise ArgumentError("eval_steps", f"must be above 0 with steps evaluation (got {self.eval_steps})")
+        if strategy(self.logging_strategy) == "steps" and self.logging_steps <= 0:
+            raise ArgumentError("logging_steps", f"must be above 0 (got {self.logging_steps}); e.g. --logging_steps 10")
+        if self.warmup_steps < 0:
+            raise ArgumentError("warmup_steps", f"cannot be negative (got {self.warmup_steps}); 0 means no warm-up")
 
     def _check_launch(self) -> None:
         """Processes per node that the GPUs can hold, and a DeepSpeed config that can be used."""

@@ -15,6 +15,7 @@ from transformers import TrainerCallback
 
 from qllm.constants import TRAINER_LOG
 from qllm.train.log_file import read_log
+from qllm.train.output_dir import record_run_files
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,48 @@ class LogCallback(TrainerCallback):
         logger.info(
             "step %d/%d %s", state.global_step, state.max_steps, " ".join(f"{k} {v:.4g}" for k, v in shown.items())
         )
+
+
+class NothingLeftToTrain(Exception):
+    """Raised by `StopAtTheEnd`: the resumed checkpoint already holds the last step."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"step {step} is the last step")
+        self.step = step
+
+
+class StopAtTheEnd(TrainerCallback):
+    """Ends `train()` before its first step when a resumed run has no step left.
+
+    A run killed during its final save resumes from a checkpoint at the last step; the
+    Trainer (transformers 5) would still run one more optimizer step before it checks
+    `max_steps`.  The checkpoint's weights and state are loaded by then, so the caller
+    goes straight on to the final save.
+    """
+
+    def on_train_begin(self, args, state, control, **kwargs) -> None:
+        if 0 < state.max_steps <= state.global_step:
+            raise NothingLeftToTrain(state.global_step)
+
+
+class RunManifest(TrainerCallback):
+    """Records in the run's manifest what it has written: at the start, after each checkpoint, at the end."""
+
+    def __init__(self, output_dir: str | Path) -> None:
+        self.output_dir = Path(output_dir)
+
+    def _record(self, state) -> None:
+        if state.is_world_process_zero:
+            record_run_files(self.output_dir)
+
+    def on_train_begin(self, args, state, control, **kwargs) -> None:
+        self._record(state)
+
+    def on_save(self, args, state, control, **kwargs) -> None:
+        self._record(state)
+
+    def on_train_end(self, args, state, control, **kwargs) -> None:
+        self._record(state)
 
 
 class ReplicaCheck(TrainerCallback):

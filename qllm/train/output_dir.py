@@ -1,33 +1,45 @@
 """What an existing output_dir means: resume, refuse, or start afresh — decided before writing.
 
-A run's folder holds only the files a run writes.  Anything else in it means the user
-pointed `--output_dir` at the wrong place, and nothing there is touched.
+A run records what it wrote in the folder's manifest (`qllm_run.json`).  A folder without
+one, or holding anything the manifest does not list, is not a run's: nothing there is
+removed or replaced, with or without --overwrite_output_dir.  Checkpoints interrupted while
+being saved are told apart from complete ones and set aside, never resumed from.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from qllm.constants import (
     ADAPTER_CONFIG,
     CONSOLE_LOG,
+    EVALUATIONS_FOLDER,
     FINISHED_MARKER,
     PLOT_FILE,
     RUN_LOG,
+    RUN_MANIFEST,
     TRAIN_ARGS,
     TRAINER_LOG,
+    TRAINER_STATE,
     checkpoint_step,
     checkpoints,
 )
 from qllm.errors import ArgumentError
 
+logger = logging.getLogger(__name__)
+
+# The names a run writes at the top of its folder (the Trainer, peft, the tokenizer, ours).
 RUN_FILES = {
     ADAPTER_CONFIG,
     "adapter_model.safetensors",
     "README.md",
     TRAINER_LOG,
-    "trainer_state.json",
+    TRAINER_STATE,
     FINISHED_MARKER,
     "train_results.json",
     "eval_results.json",
@@ -45,47 +57,136 @@ RUN_FILES = {
     "runs",
     CONSOLE_LOG,
 }
+INCOMPLETE_PREFIX = "incomplete-"  # a checkpoint the run was killed while saving, set aside
+FINAL_STAGING = ".final-adapter.tmp"  # the final adapter is written here, then moved into place
+MANIFEST_TEMPORARY = f".{RUN_MANIFEST}.tmp"
 
 
-def _is_run_file(path: Path) -> bool:
-    return path.name in RUN_FILES or (path.is_dir() and checkpoint_step(path) is not None)
+def _made_mid_save(name: str) -> bool:
+    """Names written where the manifest cannot list them yet: by a run while saving (a kill there
+    leaves them unrecorded), or by evaluations of the run's adapter after it ended."""
+    return (
+        checkpoint_step(Path(name)) is not None
+        or name.startswith(INCOMPLETE_PREFIX + "checkpoint-")
+        or name in (FINAL_STAGING, MANIFEST_TEMPORARY, EVALUATIONS_FOLDER)
+    )
 
 
-def last_checkpoint(output_dir: Path) -> Path | None:
-    found = checkpoints(output_dir)
-    return found[-1] if found else None
+def run_entries(output_dir: Path) -> set[str] | None:
+    """The names in ``output_dir`` that runs wrote; None when nothing shows that a run wrote there."""
+    manifest = output_dir / RUN_MANIFEST
+    present = {path.name for path in output_dir.iterdir()}
+    if manifest.is_file():
+        try:
+            recorded = set(json.loads(manifest.read_text(encoding="utf-8"))["entries"])
+        except (ValueError, KeyError, TypeError):
+            return None  # written atomically, so unreadable means someone else's file of that name
+        return (recorded | {name for name in present if _made_mid_save(name)} | {RUN_MANIFEST}) & present
+    legacy_run = TRAINER_LOG in present or any(checkpoint_step(Path(name)) is not None for name in present)
+    if legacy_run and all(name in RUN_FILES or _made_mid_save(name) for name in present):
+        return present  # a run of a version before manifests: only run-written names, a training log
+    return None
 
 
-def plan_output_dir(output_dir: str, overwrite: bool) -> Path | None:
-    """The checkpoint to resume from, or None for a fresh run; raises when the folder must not be used."""
+def record_run_files(output_dir: Path, names: Iterable[str] = ()) -> None:
+    """Add to the manifest the run-written names present now, and ``names`` (files about to be written).
+
+    Only names a run writes are recorded, so a file the user drops into a run's folder stays theirs.
+    The manifest is replaced atomically: a kill leaves the old one or the new one.
+    """
+    recorded = run_entries(output_dir) or set()
+    present = {path.name for path in output_dir.iterdir() if path.name in RUN_FILES or _made_mid_save(path.name)}
+    entries = sorted((recorded | present | set(names)) - {RUN_MANIFEST, MANIFEST_TEMPORARY})
+    temporary = output_dir / MANIFEST_TEMPORARY
+    temporary.write_text(json.dumps({"written_by": "qllm train", "entries": entries}, indent=1), encoding="utf-8")
+    os.replace(temporary, output_dir / RUN_MANIFEST)
+
+
+def is_complete(checkpoint: Path) -> bool:
+    """The Trainer writes trainer_state.json after everything else of a checkpoint: parseable means complete."""
+    try:
+        json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def last_complete_checkpoint(output_dir: Path) -> Path | None:
+    complete = [checkpoint for checkpoint in checkpoints(output_dir) if is_complete(checkpoint)]
+    return complete[-1] if complete else None
+
+
+def set_aside_incomplete_checkpoints(output_dir: Path) -> None:
+    """Rename each checkpoint that a kill interrupted to incomplete-checkpoint-N, saying so in one line."""
+    for checkpoint in checkpoints(output_dir):
+        if is_complete(checkpoint):
+            continue
+        target = output_dir / f"{INCOMPLETE_PREFIX}{checkpoint.name}"
+        suffix = 1
+        while target.exists():
+            suffix += 1
+            target = output_dir / f"{INCOMPLETE_PREFIX}{checkpoint.name}-{suffix}"
+        checkpoint.rename(target)
+        logger.warning("%s is incomplete (the run ended while saving it): set aside as %s", checkpoint, target.name)
+
+
+def plan_output_dir(output_dir: str, overwrite: bool, resume_finished: bool = False) -> Path | None:
+    """The checkpoint to resume from, or None for a fresh run; raises when the folder must not be used.
+
+    A stopped or failed run resumes by default; a finished one only by an explicit choice
+    (``resume_finished``, or ``overwrite`` to start afresh).  Side-effect free, so the board
+    calls it to check a form before anything starts.
+    """
     out = Path(output_dir)
     if not out.exists():
         return None
     if not out.is_dir():
         raise ArgumentError("output_dir", f"'{out}' is a file; choose a folder")
-    foreign = sorted(p.name for p in out.iterdir() if not _is_run_file(p))
-    if foreign and not overwrite:
+    present = {path.name for path in out.iterdir()}
+    if not present:
+        return None
+    foreign = sorted(present - (run_entries(out) or set()))
+    if foreign:
+        rule = "--overwrite_output_dir replaces only what a run wrote; " if overwrite else ""
         raise ArgumentError(
             "output_dir",
-            f"'{out}' holds files that no training run wrote ({', '.join(foreign[:3])}); "
-            "choose a new folder or pass --overwrite_output_dir",
+            f"'{out}' holds files that no training run wrote ({', '.join(foreign[:3])}); {rule}choose a new folder",
         )
     if overwrite:
         return None
-    checkpoint = last_checkpoint(out)
-    if checkpoint is None and (out / FINISHED_MARKER).exists():
+    checkpoint = last_complete_checkpoint(out)
+    if (out / FINISHED_MARKER).exists() and not (resume_finished and checkpoint):
+        resume = "--resume_finished to continue it from its last checkpoint, " if checkpoint else ""
         raise ArgumentError(
             "output_dir",
-            f"'{out}' holds a finished run; pass --overwrite_output_dir to replace it or choose a new folder",
+            f"'{out}' holds a finished run; pass {resume}--overwrite_output_dir to replace it, or choose a new folder",
         )
     return checkpoint
 
 
-def clear_run_files(output_dir: str, keep: tuple[str, ...] = ()) -> None:
-    """Remove an earlier run's files (never anything a run did not write)."""
-    out = Path(output_dir)
-    if not out.is_dir():
+def clear_run_files(output_dir: Path, keep: tuple[str, ...] = ()) -> None:
+    """Remove what earlier runs wrote here (never anything else), then record what stays."""
+    if not output_dir.is_dir():
         return
-    for path in out.iterdir():
-        if _is_run_file(path) and path.name not in keep:
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for name in (run_entries(output_dir) or set()) - {RUN_MANIFEST, *keep}:
+        path = output_dir / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def claim_run_folder(output_dir: Path, names: Iterable[str]) -> None:
+    """Create the folder if needed and record ``names`` (files about to be written) as a run's."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    record_run_files(output_dir, names)
+
+
+def move_final_adapter(staging: Path, output_dir: Path) -> None:
+    """Move the files saved in ``staging`` into the run's folder, each by an atomic rename.
+
+    adapter_config.json goes last: its presence marks a loadable adapter, so a kill
+    midway never leaves a config next to missing or half-written weights.  The names are
+    recorded first, so a kill midway leaves files the rerun knows as the run's own.
+    """
+    record_run_files(output_dir, [path.name for path in staging.iterdir()])
+    for path in sorted(staging.iterdir(), key=lambda path: path.name == ADAPTER_CONFIG):
+        os.replace(path, output_dir / path.name)
+    staging.rmdir()

@@ -15,14 +15,22 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from qllm.adapters.attach import attach_adapter
-from qllm.constants import CONSOLE_LOG, RUN_LOG, TRAIN_ARGS
+from qllm.constants import CONSOLE_LOG, RUN_LOG, TRAIN_ARGS, TRAINER_LOG
 from qllm.data.pipeline import load_tokenized
 from qllm.data.template import get_template
 from qllm.hparams.parser import Source, TrainArgs, get_train_args
 from qllm.hparams.training_args import TrainingArguments
 from qllm.model.loader import load_model, load_tokenizer
-from qllm.train.callbacks import LogCallback, ReplicaCheck
-from qllm.train.output_dir import clear_run_files, plan_output_dir
+from qllm.train.callbacks import LogCallback, NothingLeftToTrain, ReplicaCheck, RunManifest, StopAtTheEnd
+from qllm.train.output_dir import (
+    FINAL_STAGING,
+    claim_run_folder,
+    clear_run_files,
+    move_final_adapter,
+    plan_output_dir,
+    record_run_files,
+    set_aside_incomplete_checkpoints,
+)
 from qllm.train.plot import plot_loss
 
 if TYPE_CHECKING:
@@ -55,6 +63,18 @@ def _attach_run_log(output_dir: Path, resume: bool) -> logging.Handler:
     return handler
 
 
+def save_final_adapter(trainer, output_dir: Path) -> None:
+    """Save the adapter into a staging folder, then rename its files into place (config last).
+
+    A kill during the save leaves either the checkpoints alone (the run is not finished and
+    resumes) or the whole adapter, never a half-written one where the Chat picker looks.
+    """
+    staging = output_dir / FINAL_STAGING
+    trainer.save_model(str(staging))  # every process takes part (ZeRO-3 gathers); the main one writes
+    if trainer.args.should_save:
+        move_final_adapter(staging, output_dir)
+
+
 @dataclasses.dataclass
 class TrainOutcome:
     metrics: dict[str, Any]  # train_loss, eval_loss (with a validation split), runtime, ...
@@ -67,7 +87,9 @@ def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> Trai
 
     args = get_train_args(source)
     model_args, data_args, training_args, finetuning_args = args
-    checkpoint = plan_output_dir(training_args.output_dir, training_args.overwrite_output_dir)
+    checkpoint = plan_output_dir(
+        training_args.output_dir, training_args.overwrite_output_dir, training_args.resume_finished
+    )
     # Under torchrun every process runs this function; the first one (world rank 0) alone writes
     # and logs, the others log warnings only.
     main_process = training_args.process_index == 0
@@ -83,8 +105,12 @@ def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> Trai
 
     output_dir = Path(training_args.output_dir)
     with training_args.main_process_first(desc="preparing the output folder"):
-        if main_process and checkpoint is None:
-            clear_run_files(output_dir, keep=(TRAIN_ARGS, RUN_LOG, CONSOLE_LOG))
+        if main_process:
+            if output_dir.is_dir():
+                set_aside_incomplete_checkpoints(output_dir)
+            if checkpoint is None:
+                clear_run_files(output_dir, keep=(TRAIN_ARGS, RUN_LOG, CONSOLE_LOG))
+            claim_run_folder(output_dir, [TRAIN_ARGS, RUN_LOG, TRAINER_LOG])
         output_dir.mkdir(parents=True, exist_ok=True)
     handler = _attach_run_log(output_dir, resume=checkpoint is not None) if main_process else logging.NullHandler()
     try:
@@ -104,12 +130,16 @@ def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> Trai
             eval_dataset=splits.get("validation"),
             data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, pad_to_multiple_of=8),
             processing_class=tokenizer,
-            callbacks=[LogCallback(output_dir), ReplicaCheck(), *callbacks],
+            callbacks=[StopAtTheEnd(), LogCallback(output_dir), RunManifest(output_dir), ReplicaCheck(), *callbacks],
         )
-        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        trainer.save_model()
+        try:
+            metrics = dict(trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None).metrics)
+        except NothingLeftToTrain as done:  # killed during the final save: the checkpoint is the trained adapter
+            logger.info("%s holds the last step (%d): saving it as the final adapter", checkpoint, done.step)
+            metrics = {}
+        save_final_adapter(trainer, output_dir)
         trainer.save_state()
-        metrics = {**result.metrics, "trainable_params": model.get_nb_trainable_parameters()[0]}
+        metrics = {**metrics, "trainable_params": model.get_nb_trainable_parameters()[0]}
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", metrics)
         if "validation" in splits:
@@ -119,6 +149,8 @@ def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> Trai
             metrics.update(eval_metrics)
         if finetuning_args.plot_loss and main_process:
             plot_loss(output_dir)
+        if main_process:
+            record_run_files(output_dir)
         logger.info("saved the %s adapter to %s", finetuning_args.finetuning_type, output_dir)
         return TrainOutcome(metrics=metrics, model=trainer.model)
     except Exception:

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import psutil
 import yaml
 
 from qllm.constants import BOARD_STATE, CONSOLE_LOG, FINISHED_MARKER, RESULTS_FILE
+from qllm.train.output_dir import claim_run_folder
 from qllm.webui.control import SAVES
 
 STATE_FILE = SAVES / BOARD_STATE
@@ -56,8 +58,8 @@ class Job:
             *qllm,
         ]
 
-    def environment(self) -> dict[str, str]:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    def environment(self, token: str) -> dict[str, str]:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", TOKEN_VARIABLE: token}
         if self.visible_devices is not None:
             env["CUDA_VISIBLE_DEVICES"] = self.visible_devices
         if self.processes > 1:  # processes sharing the CPU's cores: one torch thread pool each, not one per core each
@@ -85,6 +87,10 @@ class RunState:
     kind: str
     folder: str  # where the current job writes
     pid: int | None = None
+    # The process's identity beyond its PID, which the system reuses (after a reboot, say):
+    # its start time, and a token the board put in its environment.
+    pid_created: float | None = None
+    token: str | None = None
     status: str = "running"  # running, finished, failed, stopped
     started: float = field(default_factory=time.time)
     ended: float | None = None
@@ -97,20 +103,27 @@ class RunState:
         return Path(self.folder) / CONSOLE_LOG
 
 
-def _alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
+TOKEN_VARIABLE = "QLLM_RUN_TOKEN"
+
+
+def run_process(state: RunState) -> psutil.Process | None:
+    """The live process the state describes, or None: gone, a zombie, or another process with the same PID.
+
+    The PID must carry the start time recorded at launch and, where its environment can be
+    read, the board's token; a state that fails either is not our run, and nothing signals it.
+    """
+    if state.pid is None or state.pid_created is None:
+        return None
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a finished child we started is a zombie until reaped
-        finished, _ = os.waitpid(pid, os.WNOHANG)
-        return finished == 0
-    except ChildProcessError:
-        return True  # not our child (a board restarted meanwhile): still alive
+        process = psutil.Process(state.pid)
+        if abs(process.create_time() - state.pid_created) > 0.05 or process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        with contextlib.suppress(psutil.AccessDenied):
+            if process.environ().get(TOKEN_VARIABLE) != state.token:
+                return None
+        return process
+    except psutil.NoSuchProcess:
+        return None
 
 
 def write_args(path: Path, args: dict) -> Path:
@@ -129,8 +142,9 @@ class Runner:
         """The current (or last) run, its status brought up to date; starts queued jobs."""
         if not self.state_file.is_file():
             return None
-        state = RunState(**json.loads(self.state_file.read_text()))
-        if state.status == "running" and not self._is_running(state.pid):
+        recorded = json.loads(self.state_file.read_text())
+        state = RunState(**{key: value for key, value in recorded.items() if key in RunState.__dataclass_fields__})
+        if state.status == "running" and not self._is_running(state):
             code = self._return_code(state)
             if code == 0 and state.queue:
                 state.done.append(state.folder)
@@ -149,9 +163,11 @@ class Runner:
         temporary.write_text(json.dumps(asdict(state)))
         temporary.replace(self.state_file)
 
-    def _is_running(self, pid: int | None) -> bool:
-        process = self._processes.get(pid or -1)
-        return process.poll() is None if process else _alive(pid)
+    def _is_running(self, state: RunState) -> bool:
+        process = self._processes.get(state.pid or -1)
+        if process is not None:
+            return process.poll() is None
+        return run_process(state) is not None
 
     def _return_code(self, state: RunState) -> int:
         """The exit status of our child; for a run an earlier board started, whether it wrote its results."""
@@ -177,19 +193,24 @@ class Runner:
 
     def _start(self, state: RunState, job: Job) -> None:
         folder = Path(job.folder)
+        if job.kind == "train":  # a run's folder: the console capture is recorded as the run's own file
+            claim_run_folder(folder, [CONSOLE_LOG])
         folder.mkdir(parents=True, exist_ok=True)
         log = (folder / CONSOLE_LOG).open("w", encoding="utf-8")
+        token = secrets.token_hex(16)
         process = subprocess.Popen(
             job.command(),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env=job.environment(),
+            env=job.environment(token),
         )
         log.close()  # the child holds its own copy of the file
         self._processes[process.pid] = process
-        state.kind, state.folder, state.pid = job.kind, str(folder), process.pid
+        state.kind, state.folder, state.pid, state.token = job.kind, str(folder), process.pid, token
+        with contextlib.suppress(psutil.NoSuchProcess):  # a child that died at once is found ended later
+            state.pid_created = psutil.Process(process.pid).create_time()
         state.status, state.started = "running", time.time()
 
     def stop(self) -> RunState | None:
@@ -201,7 +222,8 @@ class Runner:
         state = self.state()
         if state is None or state.status != "running":
             return state
-        tree = process_tree(state.pid)
+        root = self._processes.get(state.pid or -1)
+        tree = process_tree(state.pid) if root is not None or run_process(state) is not None else []
         for process in tree:
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.terminate()
