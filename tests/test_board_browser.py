@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from qllm.constants import checkpoints
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -201,6 +203,12 @@ def test_compute_type_dropdown_sets_the_training_flag(page):
     choose(page, "compute_type", "float32")
 
 
+def test_preprocessing_workers_default_to_this_machine_s_cores(page):
+    open_group(page, "group_data")
+    box = page.locator("#preprocessing_num_workers input").first
+    wait_for(lambda: box.input_value() == str(min(16, os.cpu_count() or 1)), 20, "the workers default", page)
+
+
 def test_devices_field_launches_several_processes_through_torchrun(page):
     fill(page, "devices", "cpu:2")
     page.click("#preview_command")
@@ -243,8 +251,29 @@ def test_vqc_run_with_live_chart_from_the_run_log(page, board):
     assert chart["x"] == [r["current_steps"] for r in logged if r["loss"] is not None]
     assert chart["y"] == pytest.approx([r["loss"] for r in logged if r["loss"] is not None])
     assert "final loss" in status(page) and (run / "adapter_model.safetensors").is_file()
+    steps_shown = page.locator("#loss_plot .xtick text").all_text_contents()
+    losses_shown = page.locator("#loss_plot .ytick text").all_text_contents()
+    assert steps_shown and all(tick.replace(",", "").isdigit() for tick in steps_shown), steps_shown  # no half steps
+    assert losses_shown and all(len(tick.partition(".")[2]) <= 3 for tick in losses_shown), losses_shown
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "train_tab.png"), full_page=True)
+
+
+def test_a_finished_run_is_never_replaced_by_reusing_its_name(page, board):
+    _, saves = board
+    run = saves / "qllm-tiny" / "vqc" / "browser-vqc"
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != "console.log"}
+    choose(page, "finetuning_type", "vqc")
+    fill(page, "max_samples", 40)  # another schedule
+    open_group(page, "group_output")
+    fill(page, "output_name", "browser-vqc")  # the same name
+    page.click("#start")
+    wait_for(lambda: "finished run" in status(page, "train_message"), 60, "the finished-run message", page)
+    shown = status(page, "train_message")
+    assert "output_name" in shown and "Overwrite run" in shown and "new name" in shown, shown
+    assert "Running" not in status(page)
+    after = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != "console.log"}
+    assert after == before, "nothing of the finished run changed"
 
 
 def test_reload_reattaches_and_stop_ends_the_run(page, board):
@@ -268,6 +297,51 @@ def test_reload_reattaches_and_stop_ends_the_run(page, board):
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert (run / "checkpoint-10" / "adapter_model.safetensors").is_file(), "the last checkpoint is intact"
+
+
+def test_pickers_are_filled_on_load_and_preselect_the_newest_finished_run(page, board):
+    """A fresh page, no clicks: the Adapter picker and Evaluate's list hold the runs; the pick is the newest
+    finished run, not a newer stopped one whose name sorts first."""
+    _, saves = board
+    stopped = saves / "qllm-tiny" / "vqc" / "aaa-stopped"
+    shutil.copytree(saves / "qllm-tiny" / "vqc" / "browser-vqc", stopped)
+    (stopped / "all_results.json").unlink()  # a run stopped before its end: newer, first by name, not finished
+    try:
+        page.reload()
+        page.wait_for_selector("#start button, button#start", timeout=60_000)
+        newest = f"browser-long/{checkpoints(saves / 'qllm-tiny' / 'lora' / 'browser-long')[-1].name}"
+        wait_for(lambda: page.locator("#adapter input").input_value() == newest, 30,
+                 "the lora runs in the Adapter picker on load", page)  # fmt: skip
+        page.get_by_role("tab", name="Evaluate").click()
+        page.locator("#eval_adapters input").first.click()
+        wait_for(lambda: newest in page.locator("ul[role=listbox]").first.inner_text(), 30,
+                 "the runs in Evaluate's list on load")  # fmt: skip
+        page.keyboard.press("Escape")
+        choose(page, "finetuning_type", "vqc")
+        wait_for(lambda: page.locator("#adapter input").input_value() == "browser-vqc", 30,
+                 "the newest finished vqc run picked", page)  # fmt: skip
+    finally:
+        shutil.rmtree(stopped)
+
+
+def test_charts_follow_the_dark_theme(board, browser):
+    url, _ = board
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    dark = context.new_page()
+    try:
+        dark.goto(f"{url}/?__theme=dark")
+        dark.wait_for_selector("#loss_plot .js-plotly-plot .main-svg text", timeout=60_000)
+        colours = dark.evaluate("""() => {
+            const plot = document.querySelector('#loss_plot .js-plotly-plot');
+            const text = plot.querySelector('.main-svg text');
+            return {paper: plot.layout.paper_bgcolor, text: getComputedStyle(text).fill,
+                    page: getComputedStyle(document.body).backgroundColor};
+        }""")
+        assert colours["paper"].replace(" ", "") == "rgba(0,0,0,0)", colours  # no white panel: the page shows
+        red, green, blue = (int(v) for v in colours["text"].removeprefix("rgb(").rstrip(")").split(",")[:3])
+        assert min(red, green, blue) > 150, f"chart text is not light on the dark page: {colours}"
+    finally:
+        context.close()
 
 
 def test_compare_overlays_runs_of_two_methods(page):
@@ -309,13 +383,19 @@ def test_chat_with_the_new_adapter_streams_a_reply(page):
             if (bots.length) window.replySnapshots.push(bots[bots.length - 1].innerText);
         }).observe(box, {subtree: true, childList: true, characterData: true});
     }""")
+    page.click("#send")  # an empty message: a warning, and the conversation stays as it was
+    wait_for(lambda: "⚠" in status(page, "chat_status"), 30, "the empty-message warning")
     fill(page, "message", "What color is the sky?")
     page.click("#send")
-    wait_for(lambda: page.evaluate("() => window.replySnapshots.filter(s => s.trim()).length") > 0, 60, "a reply")
+    # gradio briefly shows a "Loading content" placeholder in the bot bubble: not part of the reply
+    replies = "() => window.replySnapshots.filter(s => s.trim() && !s.includes('Loading content'))"
+    wait_for(lambda: len(page.evaluate(replies)) > 0, 60, "a reply")
     page.wait_for_timeout(2000)
-    snapshots = [s for s in page.evaluate("() => window.replySnapshots") if s.strip()]
+    snapshots = page.evaluate(replies)
     assert len(set(snapshots)) >= 2, "the reply arrived in pieces"
     assert len(snapshots[-1]) >= len(snapshots[0])
+    wait_for(lambda: "⚠" not in status(page, "chat_status"), 30, "the stale warning to go after a good reply")
+    assert "browser-vqc" in status(page, "chat_status")
     page.screenshot(path=str(SCREENSHOTS / "chat_tab.png"), full_page=True)
 
 

@@ -11,15 +11,21 @@ from qllm.train.log_file import loss_series, read_log, smooth
 
 
 def _layout(figure: go.Figure, title: str) -> go.Figure:
+    """Shared looks: steps are whole numbers, losses three decimals, the background the page's own."""
     figure.update_layout(
         title=title,
-        xaxis_title="step",
-        yaxis_title="loss",
+        xaxis={"title": "step", "tickformat": "d", "minallowed": 0},
+        yaxis={"title": "loss", "tickformat": ".3~f"},
         hovermode="x unified",
         height=360,
         margin={"l": 50, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.2},
+        paper_bgcolor="rgba(0,0,0,0)",  # the page's background shows through: light or dark theme alike
+        plot_bgcolor="rgba(0,0,0,0)",
     )
+    steps = [x for trace in figure.data for x in (trace.x or ())]
+    if steps and max(steps) - min(steps) < 10:  # a few steps: one tick per step, never half steps
+        figure.update_xaxes(dtick=1)
     return figure
 
 

@@ -39,6 +39,23 @@ def runs_root(model: str, method: str) -> Path:
     return SAVES / model_folder(model) / method
 
 
+def inside_saves(path: str | Path, field: str) -> Path:
+    """``path`` resolved (links and .. followed); refused unless it lies inside the saves folder.
+
+    The board reads and writes only there: a name typed into a picker or a path in a form
+    field cannot reach the rest of the disk.
+    """
+    resolved = Path(path).expanduser().resolve()
+    if not resolved.is_relative_to(SAVES.resolve()):
+        raise ArgumentError(field, f"'{path}' is outside the board's saves folder {SAVES}; choose a place inside it")
+    return resolved
+
+
+def run_folder(model: str, method: str, name: str, field: str = "adapter") -> Path:
+    """The folder of a run (or run/checkpoint-N) picked by name, checked to stay inside the saves folder."""
+    return inside_saves(runs_root(model, method) / name, field)
+
+
 def list_runs(model: str, method: str) -> list[str]:
     """Runs (and their intermediate checkpoints) that hold a saved adapter, newest first."""
     root = runs_root(model, method)
@@ -50,6 +67,15 @@ def list_runs(model: str, method: str) -> list[str]:
             names.append(run.name)
         names += [f"{run.name}/{c.name}" for c in reversed(checkpoints(run)) if (c / ADAPTER_CONFIG).is_file()]
     return names
+
+
+def default_adapter(model: str, method: str, runs: list[str]) -> str | None:
+    """The pick a person means by default: the most recently finished run, else the newest entry."""
+    root = runs_root(model, method)
+    finished = [name for name in runs if (root / name / FINISHED_MARKER).is_file()]
+    if finished:
+        return max(finished, key=lambda name: (root / name / FINISHED_MARKER).stat().st_mtime)
+    return runs[0] if runs else None
 
 
 def list_all_runs(model: str) -> dict[str, Path]:

@@ -7,9 +7,12 @@ subprocesses owned by the Runner; chat loads its model in this process on demand
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 import gradio as gr
 
+from qllm.errors import ArgumentError
 from qllm.webui.chat_session import ChatSession
 from qllm.webui.components.chat import create_chat_tab
 from qllm.webui.components.evaluate import create_eval_tab
@@ -19,7 +22,12 @@ from qllm.webui.control import device_info
 from qllm.webui.locales import LANGUAGES, LOCALES
 from qllm.webui.runner import Runner
 
-CSS = ".qllm-progress-text { font-size: 0.9em; margin-top: 4px; }"
+CSS = """
+.qllm-progress-text { font-size: 0.9em; margin-top: 4px; }
+/* plotly writes its colours into the SVG; the theme's own colours win, so charts follow light and dark */
+.js-plotly-plot .main-svg text { fill: var(--body-text-color) !important; }
+.js-plotly-plot .gridlayer path, .js-plotly-plot .zerolinelayer path { stroke: var(--border-color-primary) !important; }
+"""
 
 
 def localized_update(key: str, component: gr.components.Component, lang: str):
@@ -34,7 +42,7 @@ def create_ui(runner: Runner | None = None, session: ChatSession | None = None) 
     runner, session = runner or Runner(), session or ChatSession()
     with gr.Blocks(title="QLLM Board") as demo:
         gr.Markdown("# QLLM Board · quantum-circuit adapters for language models")
-        top = create_top()
+        top = create_top(demo)
         elements = dict(top)
         with gr.Tab(elem_id="tab_train") as train_tab:
             elements.update(create_train_tab(demo, top, runner))
@@ -59,8 +67,36 @@ def create_ui(runner: Runner | None = None, session: ChatSession | None = None) 
     return demo
 
 
-def launch(host: str, port: int, share: bool) -> None:
-    create_ui().queue().launch(server_name=host, server_port=port, share=share, css=CSS)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def board_auth(auth: str | None, host: str, share: bool, allow_unauthenticated: bool) -> tuple[str, str] | None:
+    """(user, password) for gradio's login, or None; refuses to serve other machines without one.
+
+    Anyone who reaches the board can start processes and read and write under saves/, so a
+    board reachable beyond this machine (--host other than loopback, or --share) needs a
+    password unless the person says outright that it must not have one.
+    """
+    if auth:
+        user, colon, password = auth.partition(":")
+        if not (user and colon and password):
+            raise ArgumentError("auth", "expected user:password, e.g. --auth alice:s3cret (or QLLM_AUTH=alice:s3cret)")
+        return user, password
+    if host in LOOPBACK_HOSTS and not share:
+        return None
+    reach = "through a public gradio.live link" if share else f"from other machines on {host}"
+    if not allow_unauthenticated:
+        raise ArgumentError(
+            "auth",
+            f"the board would be reachable {reach} with no password; pass --auth user:password "
+            "(or set QLLM_AUTH), or --allow-unauthenticated if that is really meant",
+        )
+    print(f"warning: serving the board {reach} with no password (--allow-unauthenticated)", file=sys.stderr)
+    return None
+
+
+def launch(host: str, port: int, share: bool, auth: tuple[str, str] | None = None) -> None:
+    create_ui().queue().launch(server_name=host, server_port=port, share=share, auth=auth, css=CSS)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,5 +105,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for all)")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    parser.add_argument("--auth", default=os.environ.get("QLLM_AUTH"), help="user:password (or QLLM_AUTH) to log in")
+    parser.add_argument(
+        "--allow-unauthenticated", action="store_true", help="serve beyond this machine without a password"
+    )
     options = parser.parse_args(argv)
-    launch(host=options.host, port=options.port, share=options.share)
+    try:
+        auth = board_auth(options.auth, options.host, options.share, options.allow_unauthenticated)
+    except ArgumentError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    launch(host=options.host, port=options.port, share=options.share, auth=auth)

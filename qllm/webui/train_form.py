@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qllm.constants import TRAIN_ARGS
+from qllm.data.registry import get_dataset_attrs
 from qllm.errors import ArgumentError
 from qllm.hparams.lists import split_names
 from qllm.methods import FIELDS as METHOD_FIELDS
@@ -24,7 +25,7 @@ from qllm.methods import MethodField, methods_using
 from qllm.model.loader import resolve_model_path
 from qllm.paths import DATA_DIR
 from qllm.train.output_dir import plan_output_dir
-from qllm.webui.control import SAFE_NAME, runs_root
+from qllm.webui.control import SAFE_NAME, inside_saves, runs_root
 
 ALL_METHODS: tuple[str, ...] = ()
 # the board's "Compute type" -> the `qllm train` flag it sets (float32: none)
@@ -60,7 +61,7 @@ FIELDS = (
     Field("cutoff_len", "int", 1024, "data"),
     Field("max_samples", "int", 1000, "data"),
     Field("val_size", "number", 0.1, "data"),
-    Field("preprocessing_num_workers", "int", 16, "data"),
+    Field("preprocessing_num_workers", "int", min(16, os.cpu_count() or 1), "data"),  # never more than the cores
     Field("learning_rate", "text", "2e-3", "optim"),
     Field("num_train_epochs", "number", 1.0, "optim"),
     Field("per_device_train_batch_size", "int", 4, "optim"),
@@ -97,6 +98,21 @@ def _number(key: str, value: Any) -> float:
         raise ArgumentError(key, f"'{value}' is not a number") from None
 
 
+# Paths and choices the form and the top bar own: "Extra arguments" may not move them elsewhere.
+FORM_OWNED = {
+    "output_dir",
+    "overwrite_output_dir",
+    "tokenized_path",
+    "logging_dir",
+    "cache_dir",
+    "model_name_or_path",
+    "adapter_name_or_path",
+    "finetuning_type",
+    "dataset",
+    "dataset_dir",
+}
+
+
 def form_to_args(values: dict[str, Any], model: str, method: str, template: str | None) -> dict[str, Any]:
     """Validated `qllm train` arguments for the form's values; ArgumentError names the field."""
     name = (values.get("output_name") or "").strip()
@@ -115,6 +131,11 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
         ) from None
     if not isinstance(extra, dict):
         raise ArgumentError("extra_args", 'must be a JSON object, e.g. {"seed": 1}')
+    owned = sorted(FORM_OWNED & set(extra))
+    if owned:
+        raise ArgumentError(
+            "extra_args", f"'{owned[0]}' is set by the form and the top bar (where the board may write); remove it here"
+        )
 
     args: dict[str, Any] = {
         "model_name_or_path": model,
@@ -136,6 +157,8 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
     args["learning_rate"] = _number("learning_rate", args["learning_rate"])
     args["dataset"] = ",".join(values["dataset"])
     args["tokenized_path"] = args["tokenized_path"] or None
+    if args["tokenized_path"]:
+        args["tokenized_path"] = str(inside_saves(args["tokenized_path"], "tokenized_path"))
     args["max_samples"] = args["max_samples"] or None
     for key, spec in METHOD_FIELDS.items():
         if spec.default is None and key in args:
@@ -150,7 +173,17 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
     from qllm.hparams.parser import get_train_args  # loads transformers: only when a run is checked
 
     parsed = get_train_args(dict(args))
-    plan_output_dir(args["output_dir"], parsed[2].overwrite_output_dir)
+    get_dataset_attrs(parsed[1].dataset_names, parsed[1].dataset_dir)  # the data folder holds dataset_info.json
+    try:
+        plan_output_dir(args["output_dir"], parsed[2].overwrite_output_dir, parsed[2].resume_finished)
+    except ArgumentError as err:
+        if "finished run" not in err.message:
+            raise
+        raise ArgumentError(
+            "output_name",
+            f"'{name}' holds a finished run, left as it is: tick Overwrite run to replace it, "
+            'add {"resume_finished": true} to Extra arguments to continue it, or choose a new name',
+        ) from None
     return args
 
 

@@ -6,7 +6,7 @@ import gradio as gr
 
 from qllm.errors import ArgumentError
 from qllm.webui.chat_session import ChatSession
-from qllm.webui.control import runs_root
+from qllm.webui.control import run_folder
 from qllm.webui.locales import LANGUAGES, text
 
 
@@ -36,8 +36,12 @@ def create_chat_tab(top: dict, session: ChatSession) -> dict[str, gr.components.
         """top bar -> the model (+ adapter) loaded in place of any earlier one, and a status line."""
         code = LANGUAGES[lang_name]
         args = {"model_name_or_path": model_name, "template": template_name, "finetuning_type": method_name}
-        if adapter_name:
-            args["adapter_name_or_path"] = str(runs_root(model_name, method_name) / adapter_name)
+        try:
+            if adapter_name:
+                args["adapter_name_or_path"] = str(run_folder(model_name, method_name, adapter_name))
+        except ArgumentError as err:
+            yield f"⚠ {err}"
+            return
         yield f"{text('loading', code)} {model_name} {adapter_name or ''}…"
         try:
             description = session.load(args)
@@ -68,7 +72,8 @@ def create_chat_tab(top: dict, session: ChatSession) -> dict[str, gr.components.
                 messages, system_prompt, max_new_tokens=int(new_tokens), temperature=float(temp), top_p=float(nucleus)
             ):
                 replied[-1]["content"] += piece
-                yield replied, "", gr.update()
+                # the status line says what is loaded again: a warning about an earlier message is stale now
+                yield replied, "", f"**{text('loaded', LANGUAGES[lang_name])}**: {session.model.description}"
         except ArgumentError as err:  # an empty message or a bad setting: the conversation stays as it was
             yield history, text_in, f"⚠ {err}"
 

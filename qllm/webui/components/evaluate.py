@@ -9,7 +9,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from qllm.constants import EVAL_ARGS, RESULTS_FILE
+from qllm.constants import EVAL_ARGS, EVALUATIONS_FOLDER, RESULTS_FILE
+from qllm.errors import ArgumentError
 from qllm.paths import EVALUATION_DIR
 from qllm.webui.control import (
     BENCHMARKS,
@@ -20,7 +21,7 @@ from qllm.webui.control import (
     file_mtime,
     list_runs,
     model_folder,
-    runs_root,
+    run_folder,
 )
 from qllm.webui.locales import LANGUAGES, text
 from qllm.webui.runner import Job, Runner, write_args
@@ -63,8 +64,8 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
     def refresh_adapters(model_name, method_name):
         return gr.update(choices=list_runs(model_name, method_name), value=[])
 
-    model.change(refresh_adapters, [model, method], [adapters], queue=False)
-    method.change(refresh_adapters, [model, method], [adapters], queue=False)
+    for trigger in (model.change, method.change, demo.load):  # filled on every page load, not only on a change
+        trigger(refresh_adapters, [model, method], [adapters], queue=False)
 
     def on_start(
         lang_name, model_name, method_name, template_name, task_name, folder, shots, language, split_name, batch, chosen
@@ -78,12 +79,15 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         stamp = time.strftime("%Y%m%d-%H%M%S")
         jobs = []
         for adapter in chosen or [None]:
-            run = (
-                runs_root(model_name, method_name) / adapter
-                if adapter
-                else SAVES / model_folder(model_name) / "base" / "model"
-            )
-            save_dir = run / "eval" / f"{task_name}-{split_name}-{stamp}"
+            try:
+                run = (
+                    run_folder(model_name, method_name, adapter, field="adapters")
+                    if adapter
+                    else SAVES / model_folder(model_name) / "base" / "model"
+                )
+            except ArgumentError as err:
+                return f"⚠ {err}"
+            save_dir = run / EVALUATIONS_FOLDER / f"{task_name}-{split_name}-{stamp}"
             args = {
                 "model_name_or_path": model_name,
                 "template": template_name,

@@ -6,11 +6,11 @@ import gradio as gr
 
 from qllm.data.template import TEMPLATE_CHOICES
 from qllm.methods import METHODS
-from qllm.webui.control import MODELS, list_runs
+from qllm.webui.control import MODELS, default_adapter, list_runs
 from qllm.webui.locales import LANGUAGES
 
 
-def create_top() -> dict[str, gr.components.Component]:
+def create_top(demo: gr.Blocks) -> dict[str, gr.components.Component]:
     with gr.Row():
         lang = gr.Dropdown(list(LANGUAGES), value="English", scale=1, elem_id="lang")
         model = gr.Dropdown(MODELS, value=MODELS[0], allow_custom_value=True, scale=3, elem_id="model_name_or_path")
@@ -24,11 +24,11 @@ def create_top() -> dict[str, gr.components.Component]:
         device = gr.Textbox(interactive=False, scale=2, elem_id="device")
 
     def refresh_adapters(model: str, method: str):
-        """model, method -> the adapter picker's choices (runs and checkpoints under saves/<model>/<method>)."""
+        """model, method -> the picker's choices (runs and checkpoints), the newest finished run picked."""
         runs = list_runs(model, method)
-        return gr.update(choices=runs, value=runs[0] if runs else None)
+        return gr.update(choices=runs, value=default_adapter(model, method, runs))
 
-    for trigger in (model.change, method.change, refresh.click):
+    for trigger in (model.change, method.change, refresh.click, demo.load):
         trigger(refresh_adapters, [model, method], [adapter], queue=False)
     return {
         "lang": lang,

@@ -7,9 +7,10 @@ from typing import Any
 
 import gradio as gr
 
-from qllm.constants import CONSOLE_LOG, TRAINER_LOG, checkpoints
+from qllm.constants import CONSOLE_LOG, TRAIN_ARGS, TRAINER_LOG, checkpoints
 from qllm.errors import ArgumentError
 from qllm.train.log_file import read_log
+from qllm.train.output_dir import claim_run_folder
 from qllm.webui.charts import compare_figure, loss_figure
 from qllm.webui.control import (
     COMPARE_HEADERS,
@@ -163,6 +164,7 @@ def create_train_tab(
             args, processes, visible = checked_launch(lang_name, model_name, method_name, template_name, *values)
         except ArgumentError as err:
             return f"⚠ {text('invalid', code)}: {err}", gr.update()
+        claim_run_folder(Path(args["output_dir"]), [TRAIN_ARGS])  # checked above: missing, empty or a run's
         path = write_args(args_file(args), args)
         runner.start([Job("train", str(path), args["output_dir"], processes, visible)])
         return "", status_markdown(runner, code)
@@ -285,4 +287,5 @@ def create_train_tab(
         timer=timer,
     )
     demo.load(monitor, [lang, seen], [status, progress, log, plot, seen])  # a reloaded page re-attaches to a live run
+    demo.load(lambda: gr.update(choices=list_configs()), None, [config_name], queue=False)  # saved since the build
     return elements
