@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import torch
+from adapters import qwen_shaped_model  # benchmarks/adapters.py, next to this script
 from peft import get_peft_model
 from torch.profiler import ProfilerActivity, profile
 
@@ -30,29 +31,13 @@ METHODS = ("lora", "vqc", "tq", "quanTA")
 BATCH, TOKENS, STEPS = 4, 60, 5
 
 
-def qwen_shaped_model():
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    config = Qwen2Config(
-        vocab_size=4096,
-        hidden_size=896,
-        intermediate_size=4864,
-        num_hidden_layers=4,
-        num_attention_heads=14,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        tie_word_embeddings=True,
-    )
-    return Qwen2ForCausalLM(config)
-
-
 def tiny_model():
     from qllm.model.loader import load_model
 
     return load_model("qllm-tiny")
 
 
-MODELS = {"Qwen2.5-0.5B shape, 4 layers": qwen_shaped_model, "qllm-tiny": tiny_model}
+MODELS = {"Qwen2.5-0.5B shape, 4 layers": lambda: qwen_shaped_model(vocab_size=4096), "qllm-tiny": tiny_model}
 
 
 def training_step(make_model, method: str):
