@@ -22,6 +22,7 @@ TRAINER_STATE = "trainer_state.json"  # the Trainer writes it last into a checkp
 EVALUATIONS_FOLDER = "eval"  # in a run's folder: the board's and compare's evaluations of its adapter
 
 # An evaluation's save_dir
+SCORING = "Scoring"  # the label of an evaluation's own progress bar: the board reads its percentage, no other
 RESULTS_FILE = "results.json"
 EVAL_ARGS = "eval_args.yaml"
 

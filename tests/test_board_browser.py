@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -289,11 +290,17 @@ def test_reload_reattaches_and_stop_ends_the_run(page, board):
     seen = chart_points(page)
     wait_for(lambda: chart_points(page) > seen, 60, "the chart to keep growing after the reload")
     wait_for(lambda: (run / "checkpoint-10" / "adapter_model.safetensors").is_file(), 120, "a checkpoint")
+    page.click("#start")  # a second Start while the run goes on: refused with a message
+    wait_for(lambda: "already in progress" in status(page, "train_message"), 30, "the busy message")
     pid = json.loads((saves / ".board" / "run.json").read_text())["pid"]
     started = time.time()
     page.click("#stop")
     wait_for(lambda: "Stopped" in status(page), 15, "the stopped status")
     assert time.time() - started < 12
+    # nothing stale stays once the run has ended: no busy warning, no time-remaining estimate
+    wait_for(lambda: "already in progress" not in status(page, "train_message"), 15, "the busy message to go")
+    wait_for(lambda: "remaining" not in status(page, "train_progress"), 15, "the remaining time to go", page)
+    assert "step" in status(page, "train_progress")
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert (run / "checkpoint-10" / "adapter_model.safetensors").is_file(), "the last checkpoint is intact"
@@ -404,11 +411,21 @@ def test_evaluate_tab_scores_the_adapter(page):
     page.get_by_role("tab", name="Evaluate").click()
     choose(page, "eval_adapters", "browser-vqc")
     fill(page, "n_shot", 1)
+    page.evaluate("""() => {
+        window.evalStatuses = [];
+        const box = document.querySelector('#eval_status');
+        new MutationObserver(() => window.evalStatuses.push(box.innerText))
+            .observe(box, {subtree: true, childList: true, characterData: true});
+    }""")
     page.click("#start_eval")
     wait_for(lambda: "Finished" in status(page, "eval_status"), 180, "the evaluation to finish")
+    running = [s for s in page.evaluate("() => window.evalStatuses") if "Running" in s]
+    assert running and "100%" not in running[0], running  # the model-loading bars are not the evaluation's progress
     page.wait_for_timeout(2500)
-    wait_for(lambda: "Average" in page.locator("#eval_results").inner_text(), 20, "the category table")
+    wait_for(lambda: "Average accuracy (%)" in page.locator("#eval_results").inner_text(), 20, "the category table")
     wait_for(lambda: "browser-vqc" in page.locator("#eval_history").inner_text(), 20, "the history row")
+    history = page.locator("#eval_history").inner_text()
+    assert re.search(r"vqc/browser-vqc\s+\S+\s+\S+\s+1\s", history), history  # adapter, task, split, n_shot = 1
     wait_for(
         lambda: "bundled sample" in page.locator("#eval_history").inner_text(), 20, "where the questions came from"
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
+from qllm.constants import SCORING
 from qllm.data.template import ChatTemplate
 from qllm.eval.public_benchmarks import describe_source
 from qllm.eval.tasks import (
@@ -103,7 +104,7 @@ def evaluate_choice(
     subjects: list[Subject] = read_subjects(folder)
     result = ChoiceResult(task=task, split=split, data=describe_source(folder))
     category_hits: dict[str, list[bool]] = defaultdict(list)
-    for subject in tqdm(subjects, desc=f"{task} subjects"):
+    for subject in tqdm(subjects, desc=f"{SCORING} {task} subjects"):
         shots = read_questions(folder, "dev", subject.key)[:n_shot] if n_shot else []
         questions = read_questions(folder, split, subject.key)
         prompts = [build_prompt(template, tokenizer, subject.name, shots, q, lang) for q in questions]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
+from qllm.constants import SCORING
 from qllm.data.pipeline import load_standard, load_tokenized
 from qllm.data.preprocess import IGNORE_INDEX
 from qllm.data.template import ChatTemplate
@@ -39,7 +40,7 @@ def generate_answers(
     tokenizer.padding_side = "left"
     answers: list[str] = []
     try:
-        for start in tqdm(range(0, len(rows), batch_size), desc="Generating"):
+        for start in tqdm(range(0, len(rows), batch_size), desc=f"{SCORING} answers"):
             batch = rows[start : start + batch_size]
             prompts = [template.render_prompt(r["_messages"][:-1], r["_system"] or None, tokenizer) for r in batch]
             inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)

@@ -48,6 +48,7 @@ def run_eval(source: Source) -> dict[str, Any]:
         )
         results.update(
             kind="exact_match",
+            n_shot=0,  # the question alone, no solved examples before it
             data=f"{eval_args.task} {eval_args.split} split ({data_args.dataset_dir})",
             **asdict(scored),
         )

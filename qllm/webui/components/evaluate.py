@@ -9,7 +9,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from qllm.constants import EVAL_ARGS, EVALUATIONS_FOLDER, RESULTS_FILE
+from qllm.constants import EVAL_ARGS, EVALUATIONS_FOLDER, RESULTS_FILE, SCORING
 from qllm.errors import ArgumentError
 from qllm.paths import EVALUATION_DIR
 from qllm.webui.control import (
@@ -26,7 +26,7 @@ from qllm.webui.control import (
 from qllm.webui.locales import LANGUAGES, text
 from qllm.webui.runner import Job, Runner, write_args
 
-RESULT_HEADERS = ["", "accuracy (%)"]
+RESULT_HEADERS = ["", "value"]
 
 
 def result_rows(folder: str) -> list[list]:
@@ -35,8 +35,8 @@ def result_rows(folder: str) -> list[list]:
         return []
     result = json.loads(path.read_text(encoding="utf-8"))
     if result.get("kind") == "exact_match":
-        return [["exact match", round(100 * result["accuracy"], 2)], ["eval loss", round(result["eval_loss"], 4)]]
-    return [[name, round(value, 2)] for name, value in result.get("categories", {}).items()]
+        return [["exact match (%)", round(100 * result["accuracy"], 2)], ["eval loss", round(result["eval_loss"], 4)]]
+    return [[f"{name} accuracy (%)", round(value, 2)] for name, value in result.get("categories", {}).items()]
 
 
 def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.components.Component]:
@@ -129,7 +129,7 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         if current is None:
             return "", "", [], rows, drawn
         tail = runner.log_tail(8)
-        percents = re.findall(r"(\d+)%\|", tail)
+        percents = re.findall(rf"{SCORING}[^\n]*?(\d+)%\|", tail)  # not the model-loading bars before it
         progress = f" · {percents[-1]}%" if percents and state.status == "running" else ""
         waiting = f" · +{len(state.queue)} queued" if state.queue else ""
         head = f"**{text(state.status, code)}**{progress}{waiting} · `{state.folder}`"

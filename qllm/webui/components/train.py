@@ -66,8 +66,10 @@ def progress_html(record: dict[str, Any] | None, lang: str) -> str:
     percent = record.get("percentage") or 0
     label = (
         f"{text('step', lang)} {record['current_steps']}/{record['total_steps']} · {text('elapsed', lang)} "
-        f"{record['elapsed_time']} · {text('remaining', lang)} {record['remaining_time']}"
+        f"{record['elapsed_time']}"
     )
+    if record.get("remaining_time"):  # None once the run has ended: no estimate is left standing
+        label += f" · {text('remaining', lang)} {record['remaining_time']}"
     return (
         f'<div class="qllm-progress"><div style="background:#e5e7eb;border-radius:6px;height:14px">'
         f'<div style="width:{percent}%;background:#2563eb;height:14px;border-radius:6px"></div></div>'
@@ -122,7 +124,7 @@ def create_train_tab(
         start = gr.Button(variant="primary", elem_id="start")
         stop = gr.Button(variant="stop", elem_id="stop")
     command = gr.Textbox(visible=False, buttons=["copy"], elem_id="command")
-    message = gr.Markdown(elem_id="train_message")  # feedback on the last action; the monitor never overwrites it
+    message = gr.Markdown(elem_id="train_message")  # feedback on the last action; cleared when the watched run ends
     status = gr.Markdown(elem_id="train_status")
     progress = gr.HTML(elem_id="train_progress")
     with gr.Row():
@@ -184,7 +186,7 @@ def create_train_tab(
         code = LANGUAGES[lang_name]
         state = runner.state()
         if state is None or state.kind != "train":
-            return text("idle", code), "", "", None, None
+            return text("idle", code), "", "", None, None, gr.skip()
         drawn = [
             lang_name,
             state.folder,
@@ -192,20 +194,26 @@ def create_train_tab(
             *(file_mtime(Path(state.folder) / name) for name in (TRAINER_LOG, CONSOLE_LOG)),
         ]
         if drawn == last_drawn:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn, gr.skip()
         records = read_log(state.folder)
         latest = dict(records[-1]) if records else None
         if latest and state.status == "finished":
-            latest.update(current_steps=latest["total_steps"], percentage=100.0, remaining_time="0:00:00")
+            latest.update(current_steps=latest["total_steps"], percentage=100.0, remaining_time=None)
+        elif latest and state.status != "running":
+            latest["remaining_time"] = None
+        # the run this page watched has just ended: a message about an earlier action ("already in progress") is stale
+        ended = last_drawn is not None and last_drawn[2] == "running" and state.status != "running"
         return (
             status_markdown(runner, code),
             progress_html(latest, code),
             runner.log_tail(),
             loss_figure(state.folder),
             drawn,
+            "" if ended else gr.skip(),
         )
 
-    timer.tick(monitor, [lang, seen], [status, progress, log, plot, seen], show_progress="hidden")
+    monitor_outputs = [status, progress, log, plot, seen, message]
+    timer.tick(monitor, [lang, seen], monitor_outputs, show_progress="hidden")
 
     def on_preview_data(names):
         """selected datasets -> their first rows."""
@@ -286,6 +294,6 @@ def create_train_tab(
         compare_table=compare_table,
         timer=timer,
     )
-    demo.load(monitor, [lang, seen], [status, progress, log, plot, seen])  # a reloaded page re-attaches to a live run
+    demo.load(monitor, [lang, seen], monitor_outputs)  # a reloaded page re-attaches to a live run
     demo.load(lambda: gr.update(choices=list_configs()), None, [config_name], queue=False)  # saved since the build
     return elements
