@@ -406,6 +406,17 @@ def test_chat_with_the_new_adapter_streams_a_reply(page):
     page.screenshot(path=str(SCREENSHOTS / "chat_tab.png"), full_page=True)
 
 
+def test_an_evaluation_has_its_own_stop(page):
+    choose(page, "finetuning_type", "vqc")
+    page.get_by_role("tab", name="Evaluate").click()
+    choose(page, "eval_adapters", "browser-vqc")
+    fill(page, "n_shot", 5)
+    page.click("#start_eval")
+    wait_for(lambda: "Running" in status(page, "eval_status"), 60, "the evaluation to start")
+    page.click("#stop_eval")
+    wait_for(lambda: "Stopped" in status(page, "eval_status"), 30, "the stopped evaluation", page)
+
+
 def test_evaluate_tab_scores_the_adapter(page):
     choose(page, "finetuning_type", "vqc")
     page.get_by_role("tab", name="Evaluate").click()

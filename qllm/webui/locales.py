@@ -159,7 +159,8 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     },
     "start_eval": {"en": {"value": "Evaluate"}, "zh": {"value": "开始评估"}},
     "eval_log": {"en": {"label": "Log"}, "zh": {"label": "日志"}},
-    "eval_results": {"en": {"label": "Accuracy by category (%)"}, "zh": {"label": "分类准确率（%）"}},
+    "stop_eval": {"en": {"value": "Stop"}, "zh": {"value": "停止"}},
+    "eval_results": {"en": {"label": "Scores of the latest evaluation"}, "zh": {"label": "最近一次评估的得分"}},
     "eval_history": {"en": {"label": "History"}, "zh": {"label": "历史结果"}},
     # chat
     "load_model": {"en": {"value": "Load model"}, "zh": {"value": "加载模型"}},

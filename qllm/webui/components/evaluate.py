@@ -52,6 +52,7 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
     with gr.Row():
         adapters = gr.Dropdown(list_runs("qllm-tiny", "lora"), multiselect=True, scale=4, elem_id="eval_adapters")
         start = gr.Button(variant="primary", scale=1, elem_id="start_eval")
+        stop = gr.Button(variant="stop", scale=1, elem_id="stop_eval")
     message = gr.Markdown(elem_id="eval_message")
     status = gr.Markdown(elem_id="eval_status")
     log = gr.Textbox(lines=6, max_lines=6, autoscroll=True, elem_id="eval_log")
@@ -113,6 +114,14 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         [message],
     )
 
+    def on_stop():
+        """Stop the evaluation (and the ones queued after it); a training run is stopped from its own tab."""
+        state = runner.state()
+        if state is not None and state.kind == "eval":
+            runner.stop()
+
+    stop.click(on_stop, None, None)
+
     seen = gr.State(None)  # what this page last drew, so an idle tick reads no result files and sends nothing
 
     def monitor(lang_name, model_name, last_drawn):
@@ -150,6 +159,7 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         "batch_size": batch_size,
         "eval_adapters": adapters,
         "start_eval": start,
+        "stop_eval": stop,
         "eval_results": results,
         "eval_history": history,
         "eval_status": status,
