@@ -1,5 +1,7 @@
-"""`python app.py [--host H] [--port P] [--share]` serves the QLLM board; the same as `qllm webui`."""
+"""`python app.py [--host H] [--port P] [--share] [--auth U:P]` serves the QLLM board; the same as `qllm webui`."""
 
-from qllm.webui.interface import main
+import sys
 
-main()
+from qllm.cli import main
+
+sys.exit(main(["webui", *sys.argv[1:]]))

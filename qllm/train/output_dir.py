@@ -62,7 +62,7 @@ FINAL_STAGING = ".final-adapter.tmp"  # the final adapter is written here, then 
 MANIFEST_TEMPORARY = f".{RUN_MANIFEST}.tmp"
 
 
-def _made_mid_save(name: str) -> bool:
+def _unrecorded_name(name: str) -> bool:
     """Names written where the manifest cannot list them yet: by a run while saving (a kill there
     leaves them unrecorded), or by evaluations of the run's adapter after it ended."""
     return (
@@ -81,9 +81,9 @@ def run_entries(output_dir: Path) -> set[str] | None:
             recorded = set(json.loads(manifest.read_text(encoding="utf-8"))["entries"])
         except (ValueError, KeyError, TypeError):
             return None  # written atomically, so unreadable means someone else's file of that name
-        return (recorded | {name for name in present if _made_mid_save(name)} | {RUN_MANIFEST}) & present
+        return (recorded | {name for name in present if _unrecorded_name(name)} | {RUN_MANIFEST}) & present
     legacy_run = TRAINER_LOG in present or any(checkpoint_step(Path(name)) is not None for name in present)
-    if legacy_run and all(name in RUN_FILES or _made_mid_save(name) for name in present):
+    if legacy_run and all(name in RUN_FILES or _unrecorded_name(name) for name in present):
         return present  # a run of a version before manifests: only run-written names, a training log
     return None
 
@@ -95,7 +95,7 @@ def record_run_files(output_dir: Path, names: Iterable[str] = ()) -> None:
     The manifest is replaced atomically: a kill leaves the old one or the new one.
     """
     recorded = run_entries(output_dir) or set()
-    present = {path.name for path in output_dir.iterdir() if path.name in RUN_FILES or _made_mid_save(path.name)}
+    present = {path.name for path in output_dir.iterdir() if path.name in RUN_FILES or _unrecorded_name(path.name)}
     entries = sorted((recorded | present | set(names)) - {RUN_MANIFEST, MANIFEST_TEMPORARY})
     temporary = output_dir / MANIFEST_TEMPORARY
     temporary.write_text(json.dumps({"written_by": "qllm train", "entries": entries}, indent=1), encoding="utf-8")

@@ -110,9 +110,5 @@ def main(argv: list[str] | None = None) -> None:
         "--allow-unauthenticated", action="store_true", help="serve beyond this machine without a password"
     )
     options = parser.parse_args(argv)
-    try:
-        auth = board_auth(options.auth, options.host, options.share, options.allow_unauthenticated)
-    except ArgumentError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    auth = board_auth(options.auth, options.host, options.share, options.allow_unauthenticated)  # CLI reports errors
     launch(host=options.host, port=options.port, share=options.share, auth=auth)
