@@ -127,6 +127,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="a narrow 2-layer model, 3 steps; writes nothing")
     parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
+                        help="the methods to run (all by default); keep lora for the memory ratio")  # fmt: skip
     parser.add_argument("--one", nargs=4, metavar=("MODEL", "METHOD", "COMPUTE", "OUT"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.one:
@@ -144,7 +146,7 @@ def main() -> None:
         model = Path(scratch) / "qwen2.5-0.5b-shaped"
         make_model(model, options.smoke)
         for compute in COMPUTE_TYPES:
-            for method in METHODS:
+            for method in options.methods:
                 command = [sys.executable, __file__, "--steps", str(steps), "--one", str(model), method, compute,
                            str(Path(scratch) / f"{method}-{compute}".replace(" ", "_"))]  # fmt: skip
                 done = subprocess.run(command, capture_output=True, text=True)
