@@ -53,6 +53,25 @@ def test_hub_ids_pass_through_and_fail_offline_with_one_line():
         load_tokenizer("qllm-test/not-a-cached-model")
 
 
+def test_a_hub_id_that_cannot_be_fetched_is_refused_before_a_run(tmp_path, monkeypatch):
+    """The board's pre-start check: a hub id neither cached nor reachable is one line naming the model field;
+    one in the cache passes offline; local folders and qllm-tiny are not looked up."""
+    from qllm.model.loader import check_hub_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ArgumentError, match="not in the local Hugging Face cache and this machine is offline") as err:
+        check_hub_model("qllm-test/not-a-cached-model", cache_dir=str(tmp_path))
+    assert err.value.field == "model_name_or_path" and "\n" not in str(err.value)
+    snapshot = tmp_path / "models--qllm-test--cached" / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (tmp_path / "models--qllm-test--cached" / "refs").mkdir()
+    (tmp_path / "models--qllm-test--cached" / "refs" / "main").write_text("0" * 40)
+    check_hub_model("qllm-test/cached", cache_dir=str(tmp_path))
+    check_hub_model("qllm-tiny")
+    check_hub_model(str(TINY_MODEL_DIR))
+
+
 def test_build_script_is_deterministic(tmp_path):
     outputs = []
     for name in ("a", "b"):

@@ -39,6 +39,31 @@ def resolve_model_path(name: str) -> str:
     )
 
 
+def check_hub_model(name: str, cache_dir: str | None = None, timeout: float = 10.0) -> None:
+    """Fail now, in one line, when a hub id cannot be fetched: in the cache, or the hub answers for it.
+
+    Without this a run would start, retry the network for a minute and more, and fail; the
+    board asks before it writes anything.  Local folders and qllm-tiny pass untouched.
+    """
+    if name == TINY_MODEL_NAME or Path(name).expanduser().is_dir():
+        return
+    from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub import constants as hub_constants
+
+    if isinstance(try_to_load_from_cache(name, "config.json", cache_dir=cache_dir), str):
+        return  # downloaded before: loads offline too
+    if hub_constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise ArgumentError(
+            "model_name_or_path",
+            f"'{name}' is not in the local Hugging Face cache and this machine is offline (HF_HUB_OFFLINE=1); "
+            "download it where you have network, or give a local model folder",
+        )
+    try:
+        HfApi().model_info(name, timeout=timeout)
+    except Exception as err:  # no network, no such repository, a gated one: all say the same to the user
+        raise _hub_error(name, err) from None
+
+
 def _hub_error(name: str, err: Exception) -> ArgumentError:
     offline = os.environ.get("HF_HUB_OFFLINE") == "1"
     why = "this machine is offline" if offline else str(err).strip().splitlines()[0][:160]

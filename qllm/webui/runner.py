@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
+import shlex
 import socket
 import subprocess
 import sys
@@ -28,10 +28,10 @@ import yaml
 from qllm.constants import BOARD_STATE, CONSOLE_LOG, FINISHED_MARKER, RESULTS_FILE
 from qllm.train.output_dir import claim_run_folder
 from qllm.webui.control import SAVES
+from qllm.webui.log_view import ANSI_ESCAPE
 
 STATE_FILE = SAVES / BOARD_STATE
 STOP_GRACE_SECONDS = 8
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # tqdm's cursor moves
 
 
 @dataclass
@@ -97,6 +97,9 @@ class RunState:
     return_code: int | None = None
     queue: list[dict] = field(default_factory=list)  # jobs still to start (evaluations)
     done: list[str] = field(default_factory=list)  # folders of finished jobs of this batch
+    # the training run before this evaluation, as it ended: the Train tab keeps showing it
+    last_train: dict | None = None
+    form: dict | None = None  # the board's top bar and form at Start: a reloaded page shows them again
 
     @property
     def log_path(self) -> Path:
@@ -177,16 +180,26 @@ class Runner:
         folder = Path(state.folder)
         return 0 if (folder / FINISHED_MARKER).is_file() or (folder / RESULTS_FILE).is_file() else 1
 
+    def train_state(self) -> RunState | None:
+        """The current training run, or the last one while an evaluation runs (or ran) after it."""
+        state = self.state()
+        if state is None or state.kind == "train":
+            return state
+        return RunState(**state.last_train) if state.last_train else None
+
     def busy(self) -> bool:
         state = self.state()
         return state is not None and state.status == "running"
 
     # -- control ------------------------------------------------------------------------
-    def start(self, jobs: list[Job]) -> RunState:
+    def start(self, jobs: list[Job], form: dict | None = None) -> RunState:
         """Start the first job (queue the rest); refused while another run is going on."""
         if self.busy():
             raise RuntimeError("a run is already in progress; stop it or wait until it ends")
-        state = RunState(kind=jobs[0].kind, folder=jobs[0].folder, queue=[asdict(job) for job in jobs[1:]])
+        last_train = self.train_state()
+        state = RunState(kind=jobs[0].kind, folder=jobs[0].folder, queue=[asdict(job) for job in jobs[1:]], form=form)
+        if last_train is not None:
+            state.last_train = {**asdict(last_train), "last_train": None}
         self._start(state, jobs[0])
         self._save(state)
         return state
@@ -197,9 +210,12 @@ class Runner:
             claim_run_folder(folder, [CONSOLE_LOG])
         folder.mkdir(parents=True, exist_ok=True)
         log = (folder / CONSOLE_LOG).open("w", encoding="utf-8")
+        command = job.command()
+        log.write(f"$ {shlex.join(command)}\n")  # the log says what started while the child is still importing
+        log.flush()
         token = secrets.token_hex(16)
         process = subprocess.Popen(
-            job.command(),
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -239,8 +255,9 @@ class Runner:
         self._save(state)
         return state
 
-    def log_tail(self, lines: int = 30) -> str:
-        state = self.state()
+    def log_tail(self, lines: int = 30, state: RunState | None = None) -> str:
+        """The last lines of the console capture of ``state`` (default: the current job), as a terminal shows them."""
+        state = state or self.state()
         if state is None or not state.log_path.is_file():
             return ""
         text = ANSI_ESCAPE.sub("", state.log_path.read_text(encoding="utf-8", errors="replace"))
