@@ -25,6 +25,7 @@ EVALUATIONS_FOLDER = "eval"  # in a run's folder: the board's and compare's eval
 SCORING = "Scoring"  # the label of an evaluation's own progress bar: the board reads its percentage, no other
 RESULTS_FILE = "results.json"
 EVAL_ARGS = "eval_args.yaml"
+EXPORT_ARGS = "export_args.yaml"  # the arguments of a board export, beside its console.log
 
 # The board, under its saves folder
 CONFIGS_FOLDER = "configs"

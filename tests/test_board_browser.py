@@ -97,6 +97,10 @@ def page(board, browser):
     context.close()
 
 
+def field_value(page, elem_id: str) -> str:
+    return page.locator(f"#{elem_id} input, #{elem_id} textarea").first.input_value()
+
+
 def fill(page, elem_id: str, value) -> None:
     """Type ``value`` into a field, checking that it stayed (a just-opened group may still be mounting its fields)."""
     box = page.locator(f"#{elem_id} input, #{elem_id} textarea").first
@@ -138,6 +142,11 @@ def open_group(page, elem_id: str) -> None:
 
 def status(page, elem_id: str = "train_status") -> str:
     return page.locator(f"#{elem_id}").inner_text()
+
+
+def marked_fields(page) -> list[str]:
+    """The ids of the fields the board marked as refused."""
+    return page.evaluate("() => Array.from(document.querySelectorAll('.qllm-invalid')).map(e => e.id)")
 
 
 def chart_points(page) -> int:
@@ -217,22 +226,60 @@ def test_devices_field_launches_several_processes_through_torchrun(page):
              30, "the torchrun command", page)  # fmt: skip
     fill(page, "devices", "7")
     page.click("#preview_command")
-    wait_for(lambda: "devices" in status(page, "train_message") and "no CUDA GPU" in status(page, "train_message"),
-             30, "the devices error", page)  # fmt: skip
+    wait_for(lambda: "Devices: " in status(page, "train_message") and "no CUDA GPU" in status(page, "train_message"),
+             30, "the devices error, named by its label", page)  # fmt: skip
+    wait_for(lambda: marked_fields(page) == ["devices"], 20, "the Devices field marked")
+    assert "no CUDA GPU" in page.locator("#devices").inner_text(), "the message is at the field"
     fill(page, "devices", "")
+    page.click("#preview_command")
+    wait_for(lambda: marked_fields(page) == [], 20, "the mark cleared once the form is good", page)
 
 
-def test_bad_input_is_named_before_a_run_starts(page, board):
+def test_bad_input_is_marked_at_its_field_by_its_label(page, board):
+    """A refused Start marks the field (red frame, the message under its label, its group opened and scrolled
+    into view) and names it by the label on screen, in the page's language; fixing it moves the mark."""
     _, saves = board
     open_group(page, "group_output")
     fill(page, "output_name", "../escape")
+    page.locator("#group_output button.label-wrap").first.click()  # closed again: the mark must open it
+    page.wait_for_selector("#group_output button.label-wrap:not(.open)")
     page.click("#start")
-    wait_for(lambda: "output_name" in status(page, "train_message"), 30, "the output name error")
+    wait_for(lambda: marked_fields(page) == ["output_name"], 30, "the run name marked", page)
+    assert "⚠ Cannot start · Run name: " in status(page, "train_message"), status(page, "train_message")
+    assert "--output_name" not in status(page, "train_message")
+    field = page.locator("#output_name")
+    wait_for(lambda: field.is_visible() and "must be a plain name" in field.inner_text(), 20, "the field's message")
+    box, viewport = field.bounding_box(), page.viewport_size
+    assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], f"the field is in view: {box}"
     fill(page, "output_name", "ok-name")
     fill(page, "learning_rate", "fast")
     page.click("#start")
-    wait_for(lambda: "learning_rate" in status(page, "train_message"), 30, "the learning rate error")
+    wait_for(lambda: marked_fields(page) == ["learning_rate"], 30, "the mark moved to the learning rate", page)
+    assert "Learning rate: 'fast' is not a number" in status(page, "train_message")
+    assert "must be a plain name" not in page.locator("#output_name").inner_text(), "the old message is gone"
+    choose(page, "lang", "中文")
+    wait_for(lambda: page.locator("#start").inner_text().strip() == "开始", 20, "Chinese labels")
+    page.click("#start")
+    wait_for(lambda: "无法开始 · 学习率: " in status(page, "train_message"), 30, "the label in Chinese", page)
+    choose(page, "lang", "English")
+    fill(page, "learning_rate", "2e-3")
     assert not any(saves.glob("*/*/ok-name")), "nothing is written for a rejected run"
+
+
+def test_a_hub_model_that_cannot_be_fetched_is_refused_before_anything_is_written(page, board):
+    """Offline, a hub id that is not in the cache is refused at Start, at the Model field; no run, no folder."""
+    _, saves = board
+    before = sorted(str(p.relative_to(saves)) for p in saves.rglob("*"))
+    choose(page, "model_name_or_path", "qllm-test/not-downloaded")
+    open_group(page, "group_output")
+    fill(page, "output_name", "hub-run")
+    page.click("#start")
+    wait_for(lambda: marked_fields(page) == ["model_name_or_path"], 60, "the Model field marked", page)
+    shown = status(page, "train_message")
+    assert "⚠ Cannot start · Model: " in shown and "offline" in shown, shown
+    assert "Running" not in status(page)
+    assert sorted(str(p.relative_to(saves)) for p in saves.rglob("*")) == before, "nothing was written"
+    choose(page, "model_name_or_path", "qllm-tiny")
 
 
 def test_vqc_run_with_live_chart_from_the_run_log(page, board):
@@ -252,6 +299,12 @@ def test_vqc_run_with_live_chart_from_the_run_log(page, board):
     assert chart["x"] == [r["current_steps"] for r in logged if r["loss"] is not None]
     assert chart["y"] == pytest.approx([r["loss"] for r in logged if r["loss"] is not None])
     assert "final loss" in status(page) and (run / "adapter_model.safetensors").is_file()
+    # the log box shows step lines, not the Trainer's dicts, library warnings or a pile of progress bars
+    shown_log = page.locator("#log textarea").input_value()
+    assert re.search(r"step \d+/\d+ loss", shown_log) and "{'loss'" not in shown_log, shown_log
+    assert shown_log.count("%|") <= 1 and "warnings.warn" not in shown_log, shown_log
+    page.locator("#full_log_box button.label-wrap").first.click()  # the full console.log is one click away
+    wait_for(lambda: "{'loss'" in page.locator("#full_log textarea").input_value(), 20, "the full console.log")
     steps_shown = page.locator("#loss_plot .xtick text").all_text_contents()
     losses_shown = page.locator("#loss_plot .ytick text").all_text_contents()
     assert steps_shown and all(tick.replace(",", "").isdigit() for tick in steps_shown), steps_shown  # no half steps
@@ -271,7 +324,8 @@ def test_a_finished_run_is_never_replaced_by_reusing_its_name(page, board):
     page.click("#start")
     wait_for(lambda: "finished run" in status(page, "train_message"), 60, "the finished-run message", page)
     shown = status(page, "train_message")
-    assert "output_name" in shown and "Overwrite run" in shown and "new name" in shown, shown
+    assert "Run name: " in shown and "Overwrite run" in shown and "new name" in shown, shown
+    assert marked_fields(page) == ["output_name"]
     assert "Running" not in status(page)
     after = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != "console.log"}
     assert after == before, "nothing of the finished run changed"
@@ -283,12 +337,34 @@ def test_reload_reattaches_and_stop_ends_the_run(page, board):
     page.click("#start")
     run = saves / "qllm-tiny" / "lora" / "browser-long"
     wait_for(lambda: "Running" in status(page) and chart_points(page) >= 2, 120, "the run to log", page)
+    choose(page, "lang", "中文")
+    wait_for(lambda: page.locator("#start").inner_text().strip() == "开始", 20, "Chinese labels")
     page.reload()
     wait_for(
-        lambda: "Running" in status(page) and "browser-long" in status(page), 60, "the reloaded page to re-attach", page
+        lambda: "运行中" in status(page) and "browser-long" in status(page), 60, "the reloaded page to re-attach", page
     )
+    # the form is the live run's (its train_args.yaml), the language the one chosen before the reload
+    assert page.locator("#start").inner_text().strip() == "开始"
+    open_group(page, "group_output")
+    shown = {key: field_value(page, key) for key in ("finetuning_type", "output_name", "max_samples", "save_steps")}
+    assert shown == {"finetuning_type": "lora", "output_name": "browser-long", "max_samples": "2000",
+                     "save_steps": "10"}  # fmt: skip
+    choose(page, "lang", "English")
+    wait_for(lambda: "Running" in status(page), 20, "English again")
     seen = chart_points(page)
     wait_for(lambda: chart_points(page) > seen, 60, "the chart to keep growing after the reload")
+    # a zoom made with the mouse stays while new points arrive (each update draws a new plot element)
+    area = page.locator("#loss_plot .nsewdrag").first.bounding_box()
+    middle = area["y"] + area["height"] / 2
+    page.mouse.move(area["x"] + area["width"] * 0.1, middle)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * 0.5, middle, steps=8)
+    page.mouse.up()
+    x_range = "() => Array.from(document.querySelector('#loss_plot .js-plotly-plot').layout.xaxis.range)"
+    zoomed = page.evaluate(x_range)
+    seen = chart_points(page)
+    wait_for(lambda: chart_points(page) > seen, 60, "a new point after the zoom")
+    assert page.evaluate(x_range) == pytest.approx(zoomed), "the zoom was kept"
     wait_for(lambda: (run / "checkpoint-10" / "adapter_model.safetensors").is_file(), 120, "a checkpoint")
     page.click("#start")  # a second Start while the run goes on: refused with a message
     wait_for(lambda: "already in progress" in status(page, "train_message"), 30, "the busy message")
@@ -331,6 +407,35 @@ def test_pickers_are_filled_on_load_and_preselect_the_newest_finished_run(page, 
         shutil.rmtree(stopped)
 
 
+def test_the_first_screen_shows_the_point_and_the_monitor_stays_in_view(board, browser):
+    """At 1400x900, with no scrolling: method, model, Start and the chart; scrolled to the form's end: still
+    Start and the chart.  The screenshot is the README's."""
+    url, _ = board
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    first = context.new_page()
+    try:
+        first.goto(url)
+        first.wait_for_function("() => document.querySelector('#device input, #device textarea')?.value")
+        first.wait_for_selector("#loss_plot .js-plotly-plot", timeout=60_000)
+
+        def in_view(selector: str) -> bool:
+            box = first.locator(selector).first.bounding_box()
+            return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 200) <= 900
+
+        for selector in ("#finetuning_type", "#model_name_or_path", "#start", "#loss_plot"):
+            assert in_view(selector), f"{selector} is not on the first screen"
+        SCREENSHOTS.mkdir(exist_ok=True)
+        first.screenshot(path=str(SCREENSHOTS / "first_screen.png"))
+        first.evaluate(
+            "() => document.querySelector('#group_output').scrollIntoView({block: 'start'})"
+        )  # the form's end
+        wait_for(lambda: first.evaluate("() => window.scrollY") > 300, 20, "the page to scroll")
+        assert not in_view("#group_data"), "the form scrolled"
+        assert in_view("#start") and in_view("#loss_plot"), "the monitor stays in view"
+    finally:
+        context.close()
+
+
 def test_charts_follow_the_dark_theme(board, browser):
     url, _ = board
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -363,6 +468,16 @@ def test_compare_overlays_runs_of_two_methods(page):
     )
     table = page.locator("#compare_table").inner_text()
     assert "vqc/browser-vqc" in table and "lora/browser-long" in table and "finished" in table
+    choose(page, "lang", "中文")  # tables and charts follow the language, not only the labels
+    page.click("#compare")
+    wait_for(lambda: "最终验证损失" in page.locator("#compare_table").inner_text(), 30, "the Chinese table headers")
+    assert "已完成" in page.locator("#compare_table").inner_text()
+    wait_for(lambda: "各实验的损失" in page.locator("#compare_plot").text_content(), 30, "the Chinese chart title")
+    axes = page.locator("#compare_plot .g-xtitle, #compare_plot .g-ytitle").all_text_contents()
+    assert axes == ["步数", "损失"], axes
+    wait_for(lambda: "损失" in page.locator("#loss_plot .g-ytitle").text_content(), 30, "the live chart in Chinese")
+    assert page.title() == "QLLM 看板"
+    choose(page, "lang", "English")
 
 
 def test_a_run_that_crashes_shows_its_cause(page):
@@ -413,6 +528,10 @@ def test_an_evaluation_has_its_own_stop(page):
     fill(page, "n_shot", 5)
     page.click("#start_eval")
     wait_for(lambda: "Running" in status(page, "eval_status"), 60, "the evaluation to start")
+    # the Train tab still shows the last training run, not "No run yet"
+    page.get_by_role("tab", name="Train").click()
+    wait_for(lambda: "browser-bad" in status(page) and "Failed" in status(page), 20, "the last training run", page)
+    page.get_by_role("tab", name="Evaluate").click()
     page.click("#stop_eval")
     wait_for(lambda: "Stopped" in status(page, "eval_status"), 30, "the stopped evaluation", page)
 
@@ -441,3 +560,25 @@ def test_evaluate_tab_scores_the_adapter(page):
         lambda: "bundled sample" in page.locator("#eval_history").inner_text(), 20, "where the questions came from"
     )
     page.screenshot(path=str(SCREENSHOTS / "evaluate_tab.png"), full_page=True)
+
+
+def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
+    _, saves = board
+    choose(page, "finetuning_type", "vqc")
+    page.get_by_role("tab", name="Export").click()
+    wait_for(lambda: "cannot be exported" in status(page, "export_explanation"), 20, "the vqc explanation", page)
+    page.click("#start_export")
+    wait_for(lambda: "cannot be exported" in status(page, "export_status"), 20, "the refusal", page)
+    assert not (saves / "qllm-tiny" / "exports").exists(), "nothing started"
+    choose(page, "finetuning_type", "lora")
+    wait_for(lambda: page.locator("#adapter input").input_value().startswith("browser-long"), 20, "a lora adapter")
+    wait_for(lambda: status(page, "export_explanation").strip() == "", 20, "no explanation for lora")
+    fill(page, "export_name", "browser-export")
+    page.click("#start_export")
+    wait_for(lambda: "Finished" in status(page, "export_status"), 180, "the export to finish", page)
+    model = saves / "qllm-tiny" / "exports" / "browser-export" / "model"
+    assert str(model) in status(page, "export_status"), "the result path is shown"
+    from transformers import AutoModelForCausalLM
+
+    assert AutoModelForCausalLM.from_pretrained(model).config.model_type == "qwen2", "a standalone model"
+    page.screenshot(path=str(SCREENSHOTS / "export_tab.png"), full_page=True)

@@ -13,6 +13,7 @@ import pytest
 
 from qllm.errors import ArgumentError
 from qllm.train.log_file import read_log
+from qllm.webui.log_view import readable_log
 from qllm.webui.runner import Job, Runner
 from qllm.webui.train_form import FIELDS, command_line, form_to_args, parse_devices
 
@@ -70,6 +71,71 @@ def test_runner_refuses_a_second_run_and_queues_jobs(tmp_path):
     state = runner.state()
     assert state.status == "finished" and state.done == [str(tmp_path / "a"), str(tmp_path / "b")]
     assert "usage" in (tmp_path / "b" / "console.log").read_text()
+
+
+def test_after_a_training_run_an_evaluation_leaves_it_on_the_train_tab(tmp_path):
+    """The runner keeps the last training run (and the form it started with) beside the evaluations after it."""
+    runner = Runner(tmp_path / "run.json")
+
+    def finish() -> None:
+        deadline = time.time() + 60
+        while runner.busy() and time.time() < deadline:
+            time.sleep(0.3)
+
+    runner.start([Job("train", "--help", str(tmp_path / "run"))], form={"output_name": "run"})
+    finish()
+    runner.start([Job("eval", "--help", str(tmp_path / "eval-1"))])
+    assert runner.state().kind == "eval"
+    for _ in range(2):  # and after a second evaluation still
+        finish()
+        trained = runner.train_state()
+        assert trained.kind == "train" and trained.folder == str(tmp_path / "run") and trained.status == "finished"
+        assert trained.form == {"output_name": "run"}
+        first_line = runner.log_tail(10_000, trained).splitlines()[0]  # its own console.log, not the evaluation's
+        assert first_line.startswith("$ ") and first_line.endswith(" -m qllm train --help"), first_line
+        runner.start([Job("eval", "--help", str(tmp_path / "eval-2"))])
+
+
+def test_the_log_view_keeps_steps_and_messages_and_reduces_the_noise():
+    console = (
+        "Tokenizing:  50%|█████     | 20/40 [00:00<00:00]\rTokenizing: 100%|██████████| 40/40 [00:00<00:00]\n"
+        "loaded qllm-tiny: 1.12M parameters\n"
+        "/x/modeling_utils.py:3303: FutureWarning: `is_gradient_checkpointing` is deprecated\n"
+        "  warnings.warn(\n"
+        "  4%|▍         | 1/24 [00:00<00:07,  3.17it/s]step 1/24 loss 6.968 lr 5e-05\n"
+        "{'loss': '6.968', 'grad_norm': '9.047', 'learning_rate': '5e-05', 'epoch': '0.125'}\n"
+        "\x1b[A  8%|▊         | 2/24 [00:00<00:05,  4.37it/s]step 2/24 loss 5.827 lr 4.792e-05\n"
+        "{'train_runtime': '3.183', 'train_loss': '6.725'}\n"
+        "UserWarning: something else\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "ValueError: boom\n"
+        " 12%|█▎        | 3/24 [00:00<00:03,  5.43it/s]"
+    )
+    shown = readable_log(console).splitlines()
+    assert shown == [
+        "loaded qllm-tiny: 1.12M parameters",
+        "step 1/24 loss 6.968 lr 5e-05",
+        "step 2/24 loss 5.827 lr 4.792e-05",
+        "train_runtime 3.183 · train_loss 6.725",
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        "ValueError: boom",
+        "⚠ 2 warnings (full text in console.log)",
+        "12%|█▎        | 3/24 [00:00<00:03,  5.43it/s]",
+    ]
+
+
+def test_a_zoom_is_kept_on_the_redrawn_chart_and_a_bad_one_is_ignored():
+    import plotly.graph_objects as go
+
+    from qllm.webui.charts import keep_zoom
+
+    figure = keep_zoom(go.Figure(), '{"x": [2, 8]}')
+    assert list(figure.layout.xaxis.range) == [2, 8] and figure.layout.xaxis.autorange is False
+    assert figure.layout.yaxis.range is None
+    for zoom in ("", "not json", '{"x": 3}', "[1, 2]"):
+        assert keep_zoom(go.Figure(), zoom).layout.xaxis.range is None
 
 
 @pytest.mark.parametrize(

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import plotly.graph_objects as go
 
 from qllm.compare.report import COLORS, band_traces
 from qllm.train.log_file import loss_series, read_log, smooth
+from qllm.webui.locales import text
 
 
-def _layout(figure: go.Figure, title: str) -> go.Figure:
+def _layout(figure: go.Figure, title: str, lang: str) -> go.Figure:
     """Shared looks: steps are whole numbers, losses three decimals, the background the page's own."""
     figure.update_layout(
         title=title,
-        xaxis={"title": "step", "tickformat": "d", "minallowed": 0},
-        yaxis={"title": "loss", "tickformat": ".3~f"},
+        xaxis={"title": text("chart_step", lang), "tickformat": "d", "minallowed": 0},
+        yaxis={"title": text("chart_loss", lang), "tickformat": ".3~f"},
         hovermode="x unified",
-        height=360,
+        height=320,
         margin={"l": 50, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         paper_bgcolor="rgba(0,0,0,0)",  # the page's background shows through: light or dark theme alike
         plot_bgcolor="rgba(0,0,0,0)",
     )
@@ -29,7 +31,24 @@ def _layout(figure: go.Figure, title: str) -> go.Figure:
     return figure
 
 
-def loss_figure(output_dir: str | Path, title: str = "") -> go.Figure:
+def keep_zoom(figure: go.Figure, zoom: str | None) -> go.Figure:
+    """Apply the axis ranges the person zoomed to (JSON {"x": [a, b], "y": [c, d]}, either axis optional).
+
+    gradio draws each update as a new plot element, so plotly's own uirevision cannot keep a
+    zoom; the page reports the zoom (interface.ZOOM_JS) and every redraw starts from it.
+    """
+    try:
+        ranges = json.loads(zoom) if zoom else {}
+    except json.JSONDecodeError:
+        return figure
+    for axis in ("x", "y"):
+        value = ranges.get(axis) if isinstance(ranges, dict) else None
+        if isinstance(value, list) and len(value) == 2:
+            figure.update_layout({f"{axis}axis": {"range": value, "autorange": False}})
+    return figure
+
+
+def loss_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
     """Raw loss, its smoothed curve and eval loss points of one run (empty axes before the first log)."""
     records = read_log(output_dir)
     steps, losses = loss_series(records, "loss")
@@ -39,7 +58,7 @@ def loss_figure(output_dir: str | Path, title: str = "") -> go.Figure:
         go.Scatter(
             x=steps,
             y=losses,
-            name="loss",
+            name=text("chart_loss", lang),
             mode="lines+markers",
             opacity=0.4,
             line={"color": COLORS[0]},
@@ -50,7 +69,7 @@ def loss_figure(output_dir: str | Path, title: str = "") -> go.Figure:
         go.Scatter(
             x=steps,
             y=smooth(losses),
-            name="smoothed",
+            name=text("chart_smoothed", lang),
             mode="lines",
             line={"color": COLORS[0], "width": 3},
             hovertemplate="step %{x}<br>smoothed %{y:.4f}",
@@ -61,16 +80,16 @@ def loss_figure(output_dir: str | Path, title: str = "") -> go.Figure:
             go.Scatter(
                 x=eval_steps,
                 y=eval_losses,
-                name="eval loss",
+                name=text("chart_eval_loss", lang),
                 mode="markers+lines",
                 marker={"size": 9, "color": COLORS[1]},
                 hovertemplate="step %{x}<br>eval %{y:.4f}",
             )
         )
-    return _layout(figure, title or Path(output_dir).name)
+    return _layout(figure, Path(output_dir).name, lang)
 
 
-def compare_figure(runs: dict[str, str | Path]) -> go.Figure:
+def compare_figure(runs: dict[str, str | Path], lang: str = "en") -> go.Figure:
     """Runs labelled `method/run`: a method with several chosen runs (seeds of one comparison) is drawn as
     its mean loss with a min-max band; a method with one run as that run's smoothed loss (eval dotted)."""
     by_method: dict[str, dict[str, str | Path]] = {}
@@ -108,4 +127,4 @@ def compare_figure(runs: dict[str, str | Path]) -> go.Figure:
                     hovertemplate=f"{label}<br>step %{{x}}<br>eval %{{y:.4f}}",
                 )
             )
-    return _layout(figure, "loss by run")
+    return _layout(figure, text("chart_by_run", lang), lang)

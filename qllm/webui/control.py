@@ -12,11 +12,19 @@ from typing import Any
 
 import yaml
 
-from qllm.constants import ADAPTER_CONFIG, CONFIGS_FOLDER, FINISHED_MARKER, RESULTS_FILE, TRAINER_LOG, checkpoints
+from qllm.constants import (
+    ADAPTER_CONFIG,
+    CONFIGS_FOLDER,
+    FINISHED_MARKER,
+    RESULTS_FILE,
+    TRAINER_LOG,
+    checkpoints,
+)
 from qllm.data.registry import DatasetAttr, datasets_with_test_split, load_registry
 from qllm.errors import ArgumentError
 from qllm.paths import DATA_DIR, saves_dir
 from qllm.train.log_file import read_log
+from qllm.webui.locales import text
 
 SAVES = saves_dir()  # the tests point it elsewhere with QLLM_SAVES_DIR
 CONFIGS = SAVES / CONFIGS_FOLDER
@@ -103,20 +111,8 @@ def run_summary(label: str, folder: Path) -> list[Any]:
         round(evals[-1], 4) if evals else "",
         round(speeds[-1], 1) if speeds else "",
         round(results["train_runtime"], 1) if "train_runtime" in results else "",
-        "finished" if results else "unfinished",
+        "state_finished" if results else "state_unfinished",  # a locale key: the table shows it in the page's language
     ]
-
-
-COMPARE_HEADERS = [
-    "run",
-    "method",
-    "trainable params",
-    "final loss",
-    "final eval loss",
-    "tokens/s",
-    "wall time (s)",
-    "state",
-]
 
 
 def dataset_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
@@ -170,8 +166,8 @@ def load_config(name: str) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
-def eval_history(model: str) -> list[list[Any]]:
-    """Every saved evaluation of this model's runs: adapter, task, split, n_shot, categories."""
+def eval_history(model: str, lang: str = "en") -> list[list[Any]]:
+    """Every saved evaluation of this model's runs: adapter, task, split, n_shot, scores (in ``lang``), data."""
     rows = []
     for path in sorted(
         (SAVES / model_folder(model)).glob(f"*/*/eval/*/{RESULTS_FILE}"), key=lambda p: p.stat().st_mtime
@@ -180,16 +176,16 @@ def eval_history(model: str) -> list[list[Any]]:
         run = path.parent.parent.parent  # <method>/<run>/eval/<evaluation>/results.json
         adapter = f"{run.parent.name}/{run.name}"
         if result.get("kind") == "exact_match":
-            scores = f"exact match {100 * result['accuracy']:.1f}%, eval loss {result['eval_loss']:.3f}"
+            scores = (
+                f"{text('exact_match', lang)} {100 * result['accuracy']:.1f}%, "
+                f"{text('eval_loss', lang)} {result['eval_loss']:.3f}"
+            )
         else:
-            scores = ", ".join(f"{k} {v:.1f}" for k, v in result.get("categories", {}).items())
+            scores = ", ".join(f"{text(k, lang)} {v:.1f}" for k, v in result.get("categories", {}).items())
         rows.append(
             [adapter, result["task"], result["split"], result.get("n_shot", ""), scores, result.get("data", "")]
         )
     return rows
-
-
-HISTORY_HEADERS = ["adapter", "task", "split", "n_shot", "accuracy (%)", "data"]
 
 
 def device_info() -> str:

@@ -1,4 +1,4 @@
-"""The board: top bar + Train / Evaluate / Chat tabs, labels from `locales`.
+"""The board: top bar + Train / Evaluate / Chat / Export tabs, labels from `locales`.
 
 Only gradio and file reading here: training and evaluation run as `python -m qllm`
 subprocesses owned by the Runner; chat loads its model in this process on demand.
@@ -7,8 +7,10 @@ subprocesses owned by the Runner; chat loads its model in this process on demand
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+import threading
 
 import gradio as gr
 
@@ -16,24 +18,64 @@ from qllm.errors import ArgumentError
 from qllm.webui.chat_session import ChatSession
 from qllm.webui.components.chat import create_chat_tab
 from qllm.webui.components.evaluate import create_eval_tab
+from qllm.webui.components.export import create_export_tab
 from qllm.webui.components.top import create_top
 from qllm.webui.components.train import create_train_tab
-from qllm.webui.control import device_info
 from qllm.webui.locales import LANGUAGES, LOCALES
 from qllm.webui.runner import Runner
 
 CSS = """
 .qllm-progress-text { font-size: 0.9em; margin-top: 4px; }
+#title h2 { margin: 0; }
+/* a checkbox keeps room for its label and help line next to wider fields */
+#train_form .block:has(input[type=checkbox]) { min-width: 170px !important; }
+/* the Train tab's monitor (Start, status, chart, log) stays in view while the form scrolls */
+#train_monitor { position: sticky; top: 8px; align-self: flex-start; max-height: calc(100vh - 16px); overflow-y: auto; }
+/* gradio's container hides overflow, which makes it the sticky element's scroller; clip keeps the page its scroller */
+.gradio-container { overflow: clip !important; }
+/* a field the last check refused: a red frame, its message in place of the help line */
+.qllm-invalid { box-shadow: 0 0 0 2px #dc2626 !important; border-radius: 6px; }
+.qllm-invalid [data-testid="block-info"] { color: #dc2626 !important; }
 /* plotly writes its colours into the SVG; the theme's own colours win, so charts follow light and dark */
 .js-plotly-plot .main-svg text { fill: var(--body-text-color) !important; }
 .js-plotly-plot .gridlayer path, .js-plotly-plot .zerolinelayer path { stroke: var(--border-color-primary) !important; }
+.qllm-hidden { display: none !important; }
+"""
+
+# The live chart is redrawn as a new plot element on every update, which would reset a zoom: the page
+# writes each zoom (or its reset, by double-click) into the hidden #loss_zoom box, and the server
+# draws every update with it (charts.keep_zoom).
+ZOOM_JS = """
+() => {
+  const report = (event) => {
+    const zoom = {};
+    for (const axis of ["x", "y"]) {
+      if (event[axis + "axis.range[0]"] !== undefined) {
+        zoom[axis] = [event[axis + "axis.range[0]"], event[axis + "axis.range[1]"]];
+      }
+    }
+    const reset = event["xaxis.autorange"] || event["yaxis.autorange"];
+    if (!reset && !Object.keys(zoom).length) return;
+    const box = document.querySelector("#loss_zoom textarea, #loss_zoom input");
+    box.value = reset ? "" : JSON.stringify(zoom);
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+  };
+  const watch = () => {
+    const plot = document.querySelector("#loss_plot .js-plotly-plot");
+    if (plot && plot.on && !plot.qllmZoomWatched) {
+      plot.qllmZoomWatched = true;
+      plot.on("plotly_relayout", report);
+    }
+  };
+  new MutationObserver(watch).observe(document.body, {childList: true, subtree: true});
+}
 """
 
 
 def localized_update(key: str, component: gr.components.Component, lang: str):
     """The update that shows ``component`` in ``lang`` (buttons change their text, others label/info)."""
     entry = LOCALES[key][lang]
-    if isinstance(component, gr.Button):
+    if isinstance(component, (gr.Button, gr.Markdown)):
         return gr.update(value=entry["value"])
     return gr.update(**{k: v for k, v in entry.items() if k in ("label", "info")})
 
@@ -41,7 +83,6 @@ def localized_update(key: str, component: gr.components.Component, lang: str):
 def create_ui(runner: Runner | None = None, session: ChatSession | None = None) -> gr.Blocks:
     runner, session = runner or Runner(), session or ChatSession()
     with gr.Blocks(title="QLLM Board") as demo:
-        gr.Markdown("# QLLM Board · quantum-circuit adapters for language models")
         top = create_top(demo)
         elements = dict(top)
         with gr.Tab(elem_id="tab_train") as train_tab:
@@ -50,20 +91,28 @@ def create_ui(runner: Runner | None = None, session: ChatSession | None = None) 
             elements.update(create_eval_tab(demo, top, runner))
         with gr.Tab(elem_id="tab_chat") as chat_tab:
             elements.update(create_chat_tab(top, session))
-        elements.update(tab_train=train_tab, tab_eval=eval_tab, tab_chat=chat_tab)
+        with gr.Tab(elem_id="tab_export") as export_tab:
+            elements.update(create_export_tab(demo, top, runner))
+        elements.update(tab_train=train_tab, tab_eval=eval_tab, tab_chat=chat_tab, tab_export=export_tab)
 
         localized = {key: component for key, component in elements.items() if key in LOCALES}
         for key, component in localized.items():  # the page opens in English, with no unlabelled flash
             for attribute, value in LOCALES[key]["en"].items():
                 setattr(component, attribute, value)
 
-        def change_language(lang_name: str):
-            """language -> every label, help line and button text in that language."""
-            lang = LANGUAGES[lang_name]
-            return [localized_update(key, component, lang) for key, component in localized.items()]
+        # the language is the browser's choice: kept in its storage (not a secret), brought back on the next visit
+        chosen_lang = gr.BrowserState("English", storage_key="qllm_language", secret="qllm-language")
 
-        top["lang"].change(change_language, [top["lang"]], list(localized.values()), queue=False)
-        demo.load(device_info, None, [top["device"]])
+        def change_language(lang_name: str):
+            """language -> every label, help line and button text in that language; the choice, to keep."""
+            lang = LANGUAGES[lang_name]
+            return [localized_update(key, component, lang) for key, component in localized.items()] + [lang_name]
+
+        set_title = "(name) => { document.title = name === '中文' ? 'QLLM 看板' : 'QLLM Board'; }"
+        top["lang"].change(change_language, [top["lang"]], [*localized.values(), chosen_lang], queue=False).then(
+            None, [top["lang"]], None, js=set_title
+        )
+        demo.load(lambda name: name if name in LANGUAGES else "English", [chosen_lang], [top["lang"]], queue=False)
     return demo
 
 
@@ -96,7 +145,9 @@ def board_auth(auth: str | None, host: str, share: bool, allow_unauthenticated: 
 
 
 def launch(host: str, port: int, share: bool, auth: tuple[str, str] | None = None) -> None:
-    create_ui().queue().launch(server_name=host, server_port=port, share=share, auth=auth, css=CSS)
+    # the first Start checks the form with the CLI's parser, which imports transformers (seconds): do it now
+    threading.Thread(target=importlib.import_module, args=("qllm.hparams.parser",), daemon=True).start()
+    create_ui().queue().launch(server_name=host, server_port=port, share=share, auth=auth, css=CSS, js=ZOOM_JS)
 
 
 def main(argv: list[str] | None = None) -> None:

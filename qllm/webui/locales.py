@@ -9,6 +9,10 @@ LANGUAGES = {"English": "en", "中文": "zh"}
 
 # component key -> language -> {"label": ..., "info": ...} (buttons and headings use "value")
 LOCALES: dict[str, dict[str, dict[str, str]]] = {
+    "title": {
+        "en": {"value": "## QLLM Board · quantum-circuit adapters for language models"},
+        "zh": {"value": "## QLLM 看板 · 用量子线路适配器微调语言模型"},
+    },
     "lang": {"en": {"label": "Language"}, "zh": {"label": "语言"}},
     "model_name_or_path": {
         "en": {"label": "Model", "info": "qllm-tiny (bundled), a hub id, or a local model folder"},
@@ -31,6 +35,13 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "tab_train": {"en": {"label": "Train"}, "zh": {"label": "训练"}},
     "tab_eval": {"en": {"label": "Evaluate"}, "zh": {"label": "评估"}},
     "tab_chat": {"en": {"label": "Chat"}, "zh": {"label": "对话"}},
+    "tab_export": {"en": {"label": "Export"}, "zh": {"label": "导出"}},
+    "export_name": {
+        "en": {"label": "Export name", "info": "the merged model goes to saves/<model>/exports/<name>/model"},
+        "zh": {"label": "导出名称", "info": "合并后的模型保存在 saves/<模型>/exports/<名称>/model"},
+    },
+    "start_export": {"en": {"value": "Merge and export"}, "zh": {"value": "合并并导出"}},
+    "export_log": {"en": {"label": "Log"}, "zh": {"label": "日志"}},
     "tab_compare": {"en": {"label": "Compare runs"}, "zh": {"label": "对比实验"}},
     # data
     "group_data": {"en": {"label": "Data"}, "zh": {"label": "数据"}},
@@ -133,7 +144,8 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "start": {"en": {"value": "Start"}, "zh": {"value": "开始"}},
     "stop": {"en": {"value": "Stop"}, "zh": {"value": "停止"}},
     "command": {"en": {"label": "Command"}, "zh": {"label": "命令"}},
-    "log": {"en": {"label": "Log"}, "zh": {"label": "日志"}},
+    "log": {"en": {"label": "Log: steps, metrics and messages"}, "zh": {"label": "日志：步数、指标与消息"}},
+    "full_log_box": {"en": {"label": "Full console.log"}, "zh": {"label": "完整 console.log"}},
     "loss_plot": {"en": {"label": "Loss"}, "zh": {"label": "损失"}},
     # compare
     "compare_runs": {
@@ -213,8 +225,58 @@ MESSAGES: dict[str, dict[str, str]] = {
     "step": {"en": "step", "zh": "步"},
     "elapsed": {"en": "elapsed", "zh": "已用"},
     "remaining": {"en": "remaining", "zh": "剩余"},
+    "chart_step": {"en": "step", "zh": "步数"},
+    "chart_loss": {"en": "loss", "zh": "损失"},
+    "chart_smoothed": {"en": "smoothed", "zh": "平滑"},
+    "chart_eval_loss": {"en": "eval loss", "zh": "验证损失"},
+    "chart_by_run": {"en": "loss by run", "zh": "各实验的损失"},
 }
+
+# the tables' column headers, and the words inside their cells
+TABLE_HEADERS: dict[str, dict[str, list[str]]] = {
+    "compare": {
+        "en": [
+            "run",
+            "method",
+            "trainable params",
+            "final loss",
+            "final eval loss",
+            "tokens/s",
+            "wall time (s)",
+            "state",
+        ],  # fmt: skip
+        "zh": ["实验", "方法", "可训练参数", "最终损失", "最终验证损失", "tokens/秒", "耗时（秒）", "状态"],
+    },
+    "history": {
+        "en": ["adapter", "task", "split", "n_shot", "scores", "data"],
+        "zh": ["适配器", "任务", "数据划分", "示例数 (n_shot)", "得分", "数据来源"],
+    },
+    "results": {"en": ["", "value"], "zh": ["", "数值"]},
+}
+MESSAGES.update(
+    {
+        "not_mergeable": {"en": "{method} adapters cannot be exported", "zh": "{method} 适配器无法导出"},
+        "choose_adapter": {"en": "choose an adapter in the top bar first", "zh": "请先在顶部选择适配器"},
+        "export_exists": {"en": "an export of that name exists; choose a new name", "zh": "同名导出已存在，请换名称"},
+        "export_result": {"en": "the merged model is in", "zh": "合并后的模型位于"},
+        "state_finished": {"en": "finished", "zh": "已完成"},
+        "state_unfinished": {"en": "unfinished", "zh": "未完成"},
+        "exact_match": {"en": "exact match", "zh": "精确匹配"},
+        "eval_loss": {"en": "eval loss", "zh": "验证损失"},
+        "accuracy": {"en": "accuracy", "zh": "准确率"},
+        # the benchmarks' categories (qllm.eval.tasks.CATEGORIES) and their average
+        "STEM": {"en": "STEM", "zh": "理工"},
+        "Social Sciences": {"en": "Social Sciences", "zh": "社会科学"},
+        "Humanities": {"en": "Humanities", "zh": "人文"},
+        "Other": {"en": "Other", "zh": "其他"},
+        "Average": {"en": "Average", "zh": "平均"},
+    }
+)
 
 
 def text(key: str, lang: str) -> str:
     return MESSAGES[key][lang]
+
+
+def headers(table: str, lang: str) -> list[str]:
+    return TABLE_HEADERS[table][lang]

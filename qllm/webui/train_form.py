@@ -22,7 +22,7 @@ from qllm.errors import ArgumentError
 from qllm.hparams.lists import split_names
 from qllm.methods import FIELDS as METHOD_FIELDS
 from qllm.methods import MethodField, methods_using
-from qllm.model.loader import resolve_model_path
+from qllm.model.loader import check_hub_model, resolve_model_path
 from qllm.paths import DATA_DIR
 from qllm.train.output_dir import plan_output_dir
 from qllm.webui.control import SAFE_NAME, inside_saves, runs_root
@@ -174,6 +174,7 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
 
     parsed = get_train_args(dict(args))
     get_dataset_attrs(parsed[1].dataset_names, parsed[1].dataset_dir)  # the data folder holds dataset_info.json
+    check_hub_model(model, parsed[0].cache_dir)  # last: it may ask the network
     try:
         plan_output_dir(args["output_dir"], parsed[2].overwrite_output_dir, parsed[2].resume_finished)
     except ArgumentError as err:
@@ -185,6 +186,9 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
             'add {"resume_finished": true} to Extra arguments to continue it, or choose a new name',
         ) from None
     return args
+
+
+TOP_KEYS = ("model_name_or_path", "finetuning_type", "template")
 
 
 def parse_devices(text: str | None) -> tuple[int, str | None]:

@@ -14,7 +14,6 @@ from qllm.errors import ArgumentError
 from qllm.paths import EVALUATION_DIR
 from qllm.webui.control import (
     BENCHMARKS,
-    HISTORY_HEADERS,
     SAVES,
     eval_history,
     eval_task_choices,
@@ -23,20 +22,25 @@ from qllm.webui.control import (
     model_folder,
     run_folder,
 )
-from qllm.webui.locales import LANGUAGES, text
+from qllm.webui.locales import LANGUAGES, headers, text
 from qllm.webui.runner import Job, Runner, write_args
 
-RESULT_HEADERS = ["", "value"]
 
-
-def result_rows(folder: str) -> list[list]:
+def result_rows(folder: str, lang: str = "en") -> list[list]:
+    """The latest evaluation's scores, one per row, named in ``lang``."""
     path = Path(folder) / RESULTS_FILE
     if not path.is_file():
         return []
     result = json.loads(path.read_text(encoding="utf-8"))
     if result.get("kind") == "exact_match":
-        return [["exact match (%)", round(100 * result["accuracy"], 2)], ["eval loss", round(result["eval_loss"], 4)]]
-    return [[f"{name} accuracy (%)", round(value, 2)] for name, value in result.get("categories", {}).items()]
+        return [
+            [f"{text('exact_match', lang)} (%)", round(100 * result["accuracy"], 2)],
+            [text("eval_loss", lang), round(result["eval_loss"], 4)],
+        ]
+    return [
+        [f"{text(name, lang)} {text('accuracy', lang)} (%)", round(value, 2)]
+        for name, value in result.get("categories", {}).items()
+    ]
 
 
 def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.components.Component]:
@@ -56,8 +60,8 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
     message = gr.Markdown(elem_id="eval_message")
     status = gr.Markdown(elem_id="eval_status")
     log = gr.Textbox(lines=6, max_lines=6, autoscroll=True, elem_id="eval_log")
-    results = gr.Dataframe(headers=RESULT_HEADERS, interactive=False, elem_id="eval_results")
-    history = gr.Dataframe(headers=HISTORY_HEADERS, interactive=False, elem_id="eval_history")
+    results = gr.Dataframe(headers=headers("results", "en"), interactive=False, elem_id="eval_results")
+    history = gr.Dataframe(headers=headers("history", "en"), interactive=False, elem_id="eval_history")
     timer = gr.Timer(2.0)
 
     model, method, template, ui_lang = top["model_name_or_path"], top["finetuning_type"], top["template"], top["lang"]
@@ -134,9 +138,10 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
             drawn += [current.folder, current.status, len(current.queue), file_mtime(current.log_path)]
         if drawn == last_drawn:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
-        rows = eval_history(model_name)
+        rows = gr.update(value=eval_history(model_name, code), headers=headers("history", code))
+        no_results = gr.update(value=[], headers=headers("results", code))
         if current is None:
-            return "", "", [], rows, drawn
+            return "", "", no_results, rows, drawn
         tail = runner.log_tail(8)
         percents = re.findall(rf"{SCORING}[^\n]*?(\d+)%\|", tail)  # not the model-loading bars before it
         progress = f" · {percents[-1]}%" if percents and state.status == "running" else ""
@@ -145,7 +150,8 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         if state.status == "failed":
             head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
         latest = state.folder if state.status != "running" else (state.done[-1] if state.done else "")
-        return head, tail, result_rows(latest) if latest else [], rows, drawn
+        scores = gr.update(value=result_rows(latest, code) if latest else [], headers=headers("results", code))
+        return head, tail, scores, rows, drawn
 
     outputs = [status, log, results, history, seen]
     timer.tick(monitor, [ui_lang, model, seen], outputs, show_progress="hidden")

@@ -11,17 +11,18 @@ from qllm.webui.locales import LANGUAGES
 
 
 def create_top(demo: gr.Blocks) -> dict[str, gr.components.Component]:
-    with gr.Row():
-        lang = gr.Dropdown(list(LANGUAGES), value="English", scale=1, elem_id="lang")
+    with gr.Row(equal_height=True, elem_id="title_row"):
+        title = gr.Markdown(elem_id="title", scale=4)
+        lang = gr.Dropdown(list(LANGUAGES), value="English", scale=1, min_width=120, elem_id="lang")
+        device = gr.Textbox(interactive=False, scale=1, min_width=200, elem_id="device")
+    with gr.Row(equal_height=True):
         model = gr.Dropdown(MODELS, value=MODELS[0], allow_custom_value=True, scale=3, elem_id="model_name_or_path")
-        method = gr.Dropdown(list(METHODS), value="lora", scale=1, elem_id="finetuning_type")
+        method = gr.Dropdown(list(METHODS), value="lora", scale=2, elem_id="finetuning_type")
         template = gr.Dropdown(list(TEMPLATE_CHOICES), value="auto", scale=1, elem_id="template")
-    with gr.Row():
         adapter = gr.Dropdown(
             list_runs(MODELS[0], "lora"), value=None, allow_custom_value=True, scale=3, elem_id="adapter"
         )
         refresh = gr.Button(scale=0, min_width=80, elem_id="refresh_adapters")
-        device = gr.Textbox(interactive=False, scale=2, elem_id="device")
 
     def refresh_adapters(model: str, method: str):
         """model, method -> the picker's choices (runs and checkpoints), the newest finished run picked."""
@@ -31,6 +32,7 @@ def create_top(demo: gr.Blocks) -> dict[str, gr.components.Component]:
     for trigger in (model.change, method.change, refresh.click, demo.load):
         trigger(refresh_adapters, [model, method], [adapter], queue=False)
     return {
+        "title": title,
         "lang": lang,
         "model_name_or_path": model,
         "finetuning_type": method,

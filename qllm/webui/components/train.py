@@ -11,11 +11,11 @@ from qllm.constants import CONSOLE_LOG, TRAIN_ARGS, TRAINER_LOG, checkpoints
 from qllm.errors import ArgumentError
 from qllm.train.log_file import read_log
 from qllm.train.output_dir import claim_run_folder
-from qllm.webui.charts import compare_figure, loss_figure
+from qllm.webui.charts import compare_figure, keep_zoom, loss_figure
 from qllm.webui.control import (
-    COMPARE_HEADERS,
     dataset_choices,
     dataset_preview,
+    device_info,
     file_mtime,
     list_all_runs,
     list_configs,
@@ -23,7 +23,8 @@ from qllm.webui.control import (
     run_summary,
     save_config,
 )
-from qllm.webui.locales import LANGUAGES, text
+from qllm.webui.locales import LANGUAGES, LOCALES, headers, text
+from qllm.webui.log_view import readable_log
 from qllm.webui.runner import Job, Runner, write_args
 from qllm.webui.train_form import (
     FIELD_KEYS,
@@ -35,6 +36,8 @@ from qllm.webui.train_form import (
     parse_devices,
 )
 
+TOP_KEYS = ("model_name_or_path", "finetuning_type", "template")  # the top bar's part of a run's settings
+FULL_LOG_LINES = 400  # of console.log in "Full console.log"; the readable view is made from the same lines
 GROUPS = (
     ("data", "group_data"),
     ("optim", "group_optim"),
@@ -50,14 +53,19 @@ def _component(field) -> gr.components.Component:
         return gr.Checkbox(value=field.default, **common)
     if field.kind == "dropdown":
         return gr.Dropdown(list(field.choices), value=field.default, **common)
-    if field.kind == "multiselect":
-        return gr.Dropdown(dataset_choices(), value=field.default, multiselect=True, **common)
+    if field.kind == "multiselect":  # wide enough for a dataset's name on one line
+        return gr.Dropdown(dataset_choices(), value=field.default, multiselect=True, **{**common, "min_width": 240})
     if field.kind in ("number", "int"):
         return gr.Number(value=field.default, precision=0 if field.kind == "int" else None, **common)
     if field.kind == "code":
         return gr.Textbox(value=field.default, lines=2, **common)
     value = default_run_name() if field.key == "output_name" else field.default
     return gr.Textbox(value=value, **common)
+
+
+def form_settings(model: str, method: str, template: str, values: tuple) -> dict[str, Any]:
+    """The top bar's choices and the form's values by key: what a saved configuration and a run's state keep."""
+    return {**dict(zip(TOP_KEYS, (model, method, template))), **dict(zip(FIELD_KEYS, values))}
 
 
 def progress_html(record: dict[str, Any] | None, lang: str) -> str:
@@ -79,8 +87,8 @@ def progress_html(record: dict[str, Any] | None, lang: str) -> str:
 
 def status_markdown(runner: Runner, lang: str) -> str:
     """The outcome in plain words: progress, final losses and path, or the cause of a failure."""
-    state = runner.state()
-    if state is None or state.kind != "train":
+    state = runner.train_state()
+    if state is None:
         return text("idle", lang)
     records = read_log(state.folder)
     losses = [r["loss"] for r in records if r.get("loss") is not None]
@@ -89,7 +97,7 @@ def status_markdown(runner: Runner, lang: str) -> str:
     if state.status == "running":
         return head
     if state.status == "failed":
-        tail = runner.log_tail(12)
+        tail = runner.log_tail(12, state)
         return f"{head}\n\n{text('cause', lang)}:\n```\n{tail}\n```"
     details = []
     if losses:
@@ -106,30 +114,39 @@ def create_train_tab(
     demo: gr.Blocks, top: dict[str, gr.components.Component], runner: Runner
 ) -> dict[str, gr.components.Component]:
     elements: dict[str, gr.components.Component] = {}
-    for group, locale_key in GROUPS:
-        with gr.Accordion(open=group in ("data", "optim", "method"), elem_id=locale_key) as accordion:
-            elements[locale_key] = accordion
-            with gr.Row(equal_height=False):
-                for field in (f for f in FIELDS if f.group == group):
-                    elements[field.key] = _component(field)
-            if group == "data":
-                preview_button = gr.Button(size="sm", elem_id="preview_data")
-                preview = gr.JSON(visible=False, elem_id="data_preview")
+    groups: dict[str, gr.Accordion] = {}
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, elem_id="train_form") as form_column:
+            for group, locale_key in GROUPS:
+                with gr.Accordion(open=group in ("data", "optim", "method"), elem_id=locale_key) as accordion:
+                    elements[locale_key] = groups[group] = accordion
+                    with gr.Row(equal_height=False):
+                        for field in (f for f in FIELDS if f.group == group):
+                            elements[field.key] = _component(field)
+                    if group == "data":
+                        preview_button = gr.Button(size="sm", elem_id="preview_data")
+                        preview = gr.JSON(visible=False, elem_id="data_preview")
+            with gr.Row():
+                preview_command = gr.Button(elem_id="preview_command")
+                config_name = gr.Dropdown(list_configs(), allow_custom_value=True, value=None, elem_id="config_name")
+                save_button = gr.Button(elem_id="save_config")
+                load_button = gr.Button(elem_id="load_config")
+            command = gr.Textbox(visible=False, buttons=["copy"], elem_id="command")
+        # the monitor stays in view while the form scrolls (CSS: #train_monitor is sticky)
+        with gr.Column(scale=2, elem_id="train_monitor"):
+            with gr.Row():
+                start = gr.Button(variant="primary", elem_id="start")
+                stop = gr.Button(variant="stop", elem_id="stop")
+            message = gr.Markdown(elem_id="train_message")  # the last action's outcome; cleared when the run ends
+            status = gr.Markdown(elem_id="train_status")
+            progress = gr.HTML(elem_id="train_progress")
+            plot = gr.Plot(elem_id="loss_plot")
+            # the zoom the person chose on the chart, written by the page's script (interface.ZOOM_JS)
+            zoom = gr.Textbox(elem_id="loss_zoom", elem_classes=["qllm-hidden"], show_label=False, container=False)
+            log = gr.Textbox(lines=6, max_lines=6, autoscroll=True, elem_id="log")
+            with gr.Accordion(open=False, elem_id="full_log_box") as full_log_box:
+                full_log = gr.Textbox(lines=16, max_lines=16, autoscroll=True, show_label=False, elem_id="full_log")
     form = [elements[key] for key in FIELD_KEYS]
-    with gr.Row():
-        preview_command = gr.Button(elem_id="preview_command")
-        config_name = gr.Dropdown(list_configs(), allow_custom_value=True, value=None, elem_id="config_name")
-        save_button = gr.Button(elem_id="save_config")
-        load_button = gr.Button(elem_id="load_config")
-        start = gr.Button(variant="primary", elem_id="start")
-        stop = gr.Button(variant="stop", elem_id="stop")
-    command = gr.Textbox(visible=False, buttons=["copy"], elem_id="command")
-    message = gr.Markdown(elem_id="train_message")  # feedback on the last action; cleared when the watched run ends
-    status = gr.Markdown(elem_id="train_status")
-    progress = gr.HTML(elem_id="train_progress")
-    with gr.Row():
-        log = gr.Textbox(lines=14, max_lines=14, autoscroll=True, scale=2, elem_id="log")
-        plot = gr.Plot(scale=3, elem_id="loss_plot")
     timer = gr.Timer(2.0)
 
     model, method, template, lang = top["model_name_or_path"], top["finetuning_type"], top["template"], top["lang"]
@@ -146,32 +163,67 @@ def create_train_tab(
         processes, visible = parse_devices(form_values.get("devices"))
         return form_to_args(form_values, model_name, method_name, template_name), processes, visible
 
-    def on_preview_command(lang_name, model_name, method_name, template_name, *values):
-        """form -> the exact `python -m qllm train` (or torchrun) line, or the first problem with the form."""
+    # Fields an error can point at: the form's and the top bar's model; their groups open to show the mark.
+    markable = {"model_name_or_path": model, **{key: elements[key] for key in FIELD_KEYS}}
+    group_of = {f.key: f.group for f in FIELDS}
+    group_boxes = list(groups.values())
+    marked = gr.State(None)  # the key of the field marked now
+
+    def report(error: ArgumentError | None, marked_key: str | None, code: str) -> tuple[str, list, str | None]:
+        """An error -> (the message, updates that mark its field and clear the last mark, the marked key)."""
+        key = error.field if error is not None and error.field in markable else None
+        message = ""
+        if error is not None:
+            named = f"{LOCALES[key][code]['label']}: {error.message}" if key else str(error)
+            message = f"⚠ {text('invalid', code)} · {named}"
+        updates = []
+        for name in markable:
+            if name == key:
+                info = f"⚠ {error.message}"
+                updates.append(gr.update(elem_classes=["qllm-invalid"], info=info))
+            elif name == marked_key:
+                updates.append(gr.update(elem_classes=[], info=LOCALES[name][code].get("info")))
+            else:
+                updates.append(gr.skip())
+        updates += [gr.update(open=True) if key and group_of.get(key) == g else gr.skip() for g in groups]
+        return message, updates, key
+
+    mark_outputs = [*markable.values(), *group_boxes, marked]
+    # the marked field may be far from the button pressed: bring it into view
+    show_mark = "() => document.querySelector('.qllm-invalid')?.scrollIntoView({block: 'center', behavior: 'smooth'})"
+
+    def on_preview_command(lang_name, marked_key, model_name, method_name, template_name, *values):
+        """form -> the exact `python -m qllm train` (or torchrun) line, or the first problem, marked at its field."""
+        code = LANGUAGES[lang_name]
         try:
             args, processes, _ = checked_launch(lang_name, model_name, method_name, template_name, *values)
-            return gr.update(value=command_line(args, processes), visible=True), ""
         except ArgumentError as err:
-            return gr.update(visible=False), f"⚠ {text('invalid', LANGUAGES[lang_name])}: {err}"
+            message, updates, key = report(err, marked_key, code)
+            return gr.update(visible=False), message, *updates, key
+        _, updates, key = report(None, marked_key, code)
+        return gr.update(value=command_line(args, processes), visible=True), "", *updates, key
 
-    inputs = [lang, model, method, template, *form]
-    preview_command.click(on_preview_command, inputs, [command, message])
+    inputs = [lang, marked, model, method, template, *form]
+    preview_command.click(on_preview_command, inputs, [command, message, *mark_outputs]).then(None, js=show_mark)
 
-    def on_start(lang_name, model_name, method_name, template_name, *values):
-        """form -> a started run (its arguments written to output_dir/train_args.yaml), or why not."""
+    def on_start(lang_name, marked_key, model_name, method_name, template_name, *values):
+        """form -> a started run (its arguments written to output_dir/train_args.yaml), or why not, at the field."""
         code = LANGUAGES[lang_name]
         if runner.busy():
-            return f"⚠ {text('busy', code)}", gr.update()
+            return f"⚠ {text('busy', code)}", gr.update(), *([gr.skip()] * len(mark_outputs))
         try:
             args, processes, visible = checked_launch(lang_name, model_name, method_name, template_name, *values)
         except ArgumentError as err:
-            return f"⚠ {text('invalid', code)}: {err}", gr.update()
+            message, updates, key = report(err, marked_key, code)
+            return message, gr.update(), *updates, key
         claim_run_folder(Path(args["output_dir"]), [TRAIN_ARGS])  # checked above: missing, empty or a run's
         path = write_args(args_file(args), args)
-        runner.start([Job("train", str(path), args["output_dir"], processes, visible)])
-        return "", status_markdown(runner, code)
+        settings = form_settings(model_name, method_name, template_name, values)
+        runner.start([Job("train", str(path), args["output_dir"], processes, visible)], form=settings)
+        _, updates, key = report(None, marked_key, code)
+        return "", status_markdown(runner, code), *updates, key
 
-    start.click(on_start, inputs, [message, status])
+    start.click(on_start, inputs, [message, status, *mark_outputs]).then(None, js=show_mark)
 
     def on_stop(lang_name):
         runner.stop()
@@ -181,12 +233,12 @@ def create_train_tab(
 
     seen = gr.State(None)  # what this page last drew, so an idle tick sends nothing to the browser
 
-    def monitor(lang_name, last_drawn):
+    def monitor(lang_name, zoomed, last_drawn):
         """(timer, page load) -> status, progress bar, log tail, loss chart of the current or last training run."""
         code = LANGUAGES[lang_name]
-        state = runner.state()
-        if state is None or state.kind != "train":
-            return text("idle", code), "", "", None, None, gr.skip()
+        state = runner.train_state()  # while an evaluation runs: the training run before it
+        if state is None:
+            return text("idle", code), "", "", "", None, None, gr.skip()
         drawn = [
             lang_name,
             state.folder,
@@ -194,7 +246,7 @@ def create_train_tab(
             *(file_mtime(Path(state.folder) / name) for name in (TRAINER_LOG, CONSOLE_LOG)),
         ]
         if drawn == last_drawn:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn, gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn, gr.skip()
         records = read_log(state.folder)
         latest = dict(records[-1]) if records else None
         if latest and state.status == "finished":
@@ -206,14 +258,15 @@ def create_train_tab(
         return (
             status_markdown(runner, code),
             progress_html(latest, code),
-            runner.log_tail(),
-            loss_figure(state.folder),
+            readable_log(runner.log_tail(FULL_LOG_LINES, state)),
+            runner.log_tail(FULL_LOG_LINES, state),
+            keep_zoom(loss_figure(state.folder, code), zoomed),
             drawn,
             "" if ended else gr.skip(),
         )
 
-    monitor_outputs = [status, progress, log, plot, seen, message]
-    timer.tick(monitor, [lang, seen], monitor_outputs, show_progress="hidden")
+    monitor_outputs = [status, progress, log, full_log, plot, seen, message]
+    timer.tick(monitor, [lang, zoom, seen], monitor_outputs, show_progress="hidden")
 
     def on_preview_data(names):
         """selected datasets -> their first rows."""
@@ -223,12 +276,7 @@ def create_train_tab(
 
     def on_save_config(lang_name, name, model_name, method_name, template_name, *values):
         code = LANGUAGES[lang_name]
-        settings = {
-            "model_name_or_path": model_name,
-            "finetuning_type": method_name,
-            "template": template_name,
-            **dict(zip(FIELD_KEYS, values)),
-        }
+        settings = form_settings(model_name, method_name, template_name, values)
         try:
             path = save_config(name, settings)
         except ArgumentError as err:
@@ -252,12 +300,13 @@ def create_train_tab(
 
     load_button.click(on_load_config, [lang, config_name], [model, method, template, *form, message])
 
-    with gr.Accordion(open=False, elem_id="tab_compare") as compare_box:
+    # under the form, so that nothing below the monitor's row pushes the sticky monitor out of view
+    with form_column, gr.Accordion(open=False, elem_id="tab_compare") as compare_box:
         with gr.Row():
             compare_runs = gr.Dropdown([], multiselect=True, scale=4, elem_id="compare_runs")
             compare_button = gr.Button(scale=1, elem_id="compare")
         compare_plot = gr.Plot(elem_id="compare_plot")
-        compare_table = gr.Dataframe(headers=COMPARE_HEADERS, interactive=False, elem_id="compare_table")
+        compare_table = gr.Dataframe(headers=headers("compare", "en"), interactive=False, elem_id="compare_table")
 
     def refresh_compare_choices(model_name):
         return gr.update(choices=list(list_all_runs(model_name)))
@@ -265,14 +314,17 @@ def create_train_tab(
     compare_box.expand(refresh_compare_choices, [model], [compare_runs])
     model.change(refresh_compare_choices, [model], [compare_runs])
 
-    def on_compare(model_name, labels):
-        """runs of any method -> one chart of their losses and a table of their numbers."""
+    def on_compare(lang_name, model_name, labels):
+        """runs of any method -> one chart of their losses and a table of their numbers, in the page's language."""
+        code = LANGUAGES[lang_name]
         runs = list_all_runs(model_name)
         chosen = {label: runs[label] for label in labels or [] if label in runs}
         rows = [run_summary(label, folder) for label, folder in chosen.items()]
-        return compare_figure(chosen), gr.update(value=rows, headers=COMPARE_HEADERS)
+        for row in rows:
+            row[-1] = text(row[-1], code)
+        return compare_figure(chosen, code), gr.update(value=rows, headers=headers("compare", code))
 
-    compare_button.click(on_compare, [model, compare_runs], [compare_plot, compare_table])
+    compare_button.click(on_compare, [lang, model, compare_runs], [compare_plot, compare_table])
 
     elements.update(
         preview_data=preview_button,
@@ -286,6 +338,8 @@ def create_train_tab(
         train_status=status,
         train_message=message,
         log=log,
+        full_log_box=full_log_box,
+        full_log=full_log,
         loss_plot=plot,
         tab_compare=compare_box,
         compare_runs=compare_runs,
@@ -294,6 +348,25 @@ def create_train_tab(
         compare_table=compare_table,
         timer=timer,
     )
-    demo.load(monitor, [lang, seen], monitor_outputs)  # a reloaded page re-attaches to a live run
+
+    def restore_form():
+        """page load -> the top bar and the form as they were when the live or last training run started.
+
+        A finished run's name is not brought back (Start would only refuse it), nor a ticked Overwrite run:
+        replacing a run is chosen each time.
+        """
+        state = runner.train_state()
+        if state is None or not state.form:
+            return [gr.skip()] * (len(TOP_KEYS) + len(form))
+        values = {**state.form, "overwrite_output_dir": False}
+        if state.status == "finished":
+            values["output_name"] = default_run_name()
+        return [values.get(key, gr.skip()) for key in (*TOP_KEYS, *FIELD_KEYS)]
+
+    # Device is filled last: a page whose Device shows has its form restored (the browser tests wait for it).
+    demo.load(restore_form, None, [model, method, template, *form]).then(
+        device_info, None, [top["device"]], queue=False
+    )
+    demo.load(monitor, [lang, zoom, seen], monitor_outputs)  # a reloaded page re-attaches to a live run
     demo.load(lambda: gr.update(choices=list_configs()), None, [config_name], queue=False)  # saved since the build
     return elements
