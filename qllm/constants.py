@@ -26,6 +26,7 @@ SCORING = "Scoring"  # the label of an evaluation's own progress bar: the board 
 RESULTS_FILE = "results.json"
 EVAL_ARGS = "eval_args.yaml"
 EXPORT_ARGS = "export_args.yaml"  # the arguments of a board export, beside its console.log
+EXPORTED_MODEL = "model"  # a board export's merged model, inside the export's folder
 
 # The board, under its saves folder
 CONFIGS_FOLDER = "configs"

@@ -25,7 +25,7 @@ from pathlib import Path
 import psutil
 import yaml
 
-from qllm.constants import BOARD_STATE, CONSOLE_LOG, FINISHED_MARKER, RESULTS_FILE
+from qllm.constants import BOARD_STATE, CONSOLE_LOG, EXPORTED_MODEL, FINISHED_MARKER, RESULTS_FILE
 from qllm.train.output_dir import claim_run_folder
 from qllm.webui.control import SAVES
 from qllm.webui.log_view import ANSI_ESCAPE
@@ -178,7 +178,8 @@ class Runner:
         if process is not None:
             return process.wait()
         folder = Path(state.folder)
-        return 0 if (folder / FINISHED_MARKER).is_file() or (folder / RESULTS_FILE).is_file() else 1
+        results = (FINISHED_MARKER, RESULTS_FILE, f"{EXPORTED_MODEL}/config.json")  # of a training, evaluation, export
+        return 0 if any((folder / name).is_file() for name in results) else 1
 
     def train_state(self) -> RunState | None:
         """The current training run, or the last one while an evaluation runs (or ran) after it."""

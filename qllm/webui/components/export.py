@@ -12,7 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from qllm.constants import EXPORT_ARGS
+from qllm.constants import EXPORT_ARGS, EXPORTED_MODEL
 from qllm.errors import ArgumentError
 from qllm.methods import METHODS
 from qllm.webui.control import SAFE_NAME, SAVES, model_folder, run_folder
@@ -20,7 +20,6 @@ from qllm.webui.locales import LANGUAGES, text
 from qllm.webui.runner import Job, Runner, write_args
 
 EXPORTS_FOLDER = "exports"
-MODEL_SUBFOLDER = "model"  # inside the export's folder, beside its console.log and arguments
 
 
 def export_folder(model: str, name: str) -> Path:
@@ -77,7 +76,7 @@ def create_export_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, g
             "adapter_name_or_path": str(adapter_path),
             "finetuning_type": method_name,
             "template": template_name,
-            "export_dir": str(folder / MODEL_SUBFOLDER),
+            "export_dir": str(folder / EXPORTED_MODEL),
         }
         runner.start([Job("export", str(write_args(folder / EXPORT_ARGS, args)), str(folder))])
         return ""
@@ -92,7 +91,7 @@ def create_export_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, g
         code = LANGUAGES[lang_name]
         head = f"**{text(state.status, code)}**"
         if state.status == "finished":
-            head += f" · {text('export_result', code)} `{Path(state.folder) / MODEL_SUBFOLDER}`"
+            head += f" · {text('export_result', code)} `{Path(state.folder) / EXPORTED_MODEL}`"
         elif state.status == "failed":
             head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
         return head, runner.log_tail(20)
