@@ -33,6 +33,13 @@ BENCHMARKS = ["mmlu", "cmmlu", "ceval", "mmlu_sample", "cmmlu_sample", "ceval_sa
 SAFE_NAME = re.compile(r"^[\w.\-]+$")
 
 
+def plain_name(name: str, field: str) -> str:
+    """``name`` when it is a plain file name (no separator, no ..), else an ArgumentError for ``field``."""
+    if not name or not SAFE_NAME.match(name) or ".." in name:
+        raise ArgumentError(field, f"'{name}' must be a plain name: letters, digits, '.', '_', '-' (no / or ..)")
+    return name
+
+
 def file_mtime(path: Path) -> float | None:
     """When the file last changed (None while it does not exist): how the monitors see that a run moved on."""
     return path.stat().st_mtime if path.is_file() else None
@@ -151,8 +158,7 @@ def list_configs() -> list[str]:
 
 
 def save_config(name: str, values: dict[str, Any]) -> Path:
-    if not name or not SAFE_NAME.match(name):
-        raise ArgumentError("config_name", f"'{name}' is not a plain file name (letters, digits, . _ -)")
+    plain_name(name, "config_name")
     CONFIGS.mkdir(parents=True, exist_ok=True)
     path = CONFIGS / f"{name}.yaml"
     path.write_text(yaml.safe_dump(values, sort_keys=False, allow_unicode=True), encoding="utf-8")

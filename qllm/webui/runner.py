@@ -97,7 +97,7 @@ class RunState:
     return_code: int | None = None
     queue: list[dict] = field(default_factory=list)  # jobs still to start (evaluations)
     done: list[str] = field(default_factory=list)  # folders of finished jobs of this batch
-    # the training run before this evaluation, as it ended: the Train tab keeps showing it
+    # for an evaluation or export: the training run before it, as it ended; the Train tab keeps showing it
     last_train: dict | None = None
     form: dict | None = None  # the board's top bar and form at Start: a reloaded page shows them again
 
@@ -197,10 +197,9 @@ class Runner:
         """Start the first job (queue the rest); refused while another run is going on."""
         if self.busy():
             raise RuntimeError("a run is already in progress; stop it or wait until it ends")
-        last_train = self.train_state()
+        last_train = self.train_state() if jobs[0].kind != "train" else None
         state = RunState(kind=jobs[0].kind, folder=jobs[0].folder, queue=[asdict(job) for job in jobs[1:]], form=form)
-        if last_train is not None:
-            state.last_train = {**asdict(last_train), "last_train": None}
+        state.last_train = asdict(last_train) if last_train is not None else None  # a training state holds none
         self._start(state, jobs[0])
         self._save(state)
         return state

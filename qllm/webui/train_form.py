@@ -25,7 +25,7 @@ from qllm.methods import MethodField, methods_using
 from qllm.model.loader import check_hub_model, resolve_model_path
 from qllm.paths import DATA_DIR
 from qllm.train.output_dir import plan_output_dir
-from qllm.webui.control import SAFE_NAME, inside_saves, runs_root
+from qllm.webui.control import inside_saves, plain_name, runs_root
 
 ALL_METHODS: tuple[str, ...] = ()
 # the board's "Compute type" -> the `qllm train` flag it sets (float32: none)
@@ -116,10 +116,7 @@ FORM_OWNED = {
 def form_to_args(values: dict[str, Any], model: str, method: str, template: str | None) -> dict[str, Any]:
     """Validated `qllm train` arguments for the form's values; ArgumentError names the field."""
     name = (values.get("output_name") or "").strip()
-    if not name or not SAFE_NAME.match(name) or ".." in name:
-        raise ArgumentError(
-            "output_name", f"'{name}' must be a plain name: letters, digits, '.', '_', '-' (no / or ..)"
-        )
+    plain_name(name, "output_name")
     if not values.get("dataset"):
         raise ArgumentError("dataset", "select at least one dataset")
     resolve_model_path(model)

@@ -15,7 +15,7 @@ import gradio as gr
 from qllm.constants import EXPORT_ARGS, EXPORTED_MODEL
 from qllm.errors import ArgumentError
 from qllm.methods import METHODS
-from qllm.webui.control import SAFE_NAME, SAVES, model_folder, run_folder
+from qllm.webui.control import SAVES, file_mtime, model_folder, plain_name, run_folder
 from qllm.webui.locales import LANGUAGES, text
 from qllm.webui.runner import Job, Runner, write_args
 
@@ -23,9 +23,7 @@ EXPORTS_FOLDER = "exports"
 
 
 def export_folder(model: str, name: str) -> Path:
-    if not name or not SAFE_NAME.match(name) or ".." in name:
-        raise ArgumentError("export_name", f"'{name}' must be a plain name: letters, digits, '.', '_', '-'")
-    return SAVES / model_folder(model) / EXPORTS_FOLDER / name
+    return SAVES / model_folder(model) / EXPORTS_FOLDER / plain_name(name, "export_name")
 
 
 def refusal(method: str, lang: str) -> str:
@@ -83,18 +81,23 @@ def create_export_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, g
 
     start.click(on_start, [lang, model, method, template, adapter, name], [status])
 
-    def monitor(lang_name):
+    seen = gr.State(None)  # what this page last drew, so an idle tick reads no log and sends nothing
+
+    def monitor(lang_name, last_drawn):
         """(timer) -> the export's status with its result path, and its log."""
         state = runner.state()
         if state is None or state.kind != "export":
-            return gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), last_drawn
+        drawn = [lang_name, state.folder, state.status, file_mtime(state.log_path)]
+        if drawn == last_drawn:
+            return gr.skip(), gr.skip(), last_drawn
         code = LANGUAGES[lang_name]
         head = f"**{text(state.status, code)}**"
         if state.status == "finished":
             head += f" · {text('export_result', code)} `{Path(state.folder) / EXPORTED_MODEL}`"
         elif state.status == "failed":
             head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
-        return head, runner.log_tail(20)
+        return head, runner.log_tail(20), drawn
 
-    timer.tick(monitor, [lang], [status, log], show_progress="hidden")
+    timer.tick(monitor, [lang, seen], [status, log, seen], show_progress="hidden")
     return {"export_name": name, "start_export": start, "export_status": status, "export_log": log}

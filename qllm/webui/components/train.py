@@ -25,7 +25,7 @@ from qllm.webui.control import (
 )
 from qllm.webui.locales import LANGUAGES, LOCALES, headers, text
 from qllm.webui.log_view import readable_log
-from qllm.webui.runner import Job, Runner, write_args
+from qllm.webui.runner import Job, Runner, RunState, write_args
 from qllm.webui.train_form import (
     FIELD_KEYS,
     FIELDS,
@@ -85,9 +85,9 @@ def progress_html(record: dict[str, Any] | None, lang: str) -> str:
     )
 
 
-def status_markdown(runner: Runner, lang: str) -> str:
+def status_markdown(runner: Runner, lang: str, state: RunState | None = None) -> str:
     """The outcome in plain words: progress, final losses and path, or the cause of a failure."""
-    state = runner.train_state()
+    state = state or runner.train_state()
     if state is None:
         return text("idle", lang)
     records = read_log(state.folder)
@@ -258,11 +258,12 @@ def create_train_tab(
             latest["remaining_time"] = None
         # the run this page watched has just ended: a message about an earlier action ("already in progress") is stale
         ended = last_drawn is not None and last_drawn[2] == "running" and state.status != "running"
+        console = runner.log_tail(FULL_LOG_LINES, state)
         return (
-            status_markdown(runner, code),
+            status_markdown(runner, code, state),
             progress_html(latest, code),
-            readable_log(runner.log_tail(FULL_LOG_LINES, state)),
-            runner.log_tail(FULL_LOG_LINES, state),
+            readable_log(console),
+            console,
             keep_zoom(loss_figure(state.folder, code), zoomed),
             drawn,
             "" if ended else gr.skip(),
@@ -295,7 +296,7 @@ def create_train_tab(
             settings = load_config(name)
         except ArgumentError as err:
             return [gr.update()] * (3 + len(form)) + [f"⚠ {err}"]
-        top_values = [settings.get(k, gr.update()) for k in ("model_name_or_path", "finetuning_type", "template")]
+        top_values = [settings.get(k, gr.update()) for k in TOP_KEYS]
         return (
             top_values
             + [settings.get(k, gr.update()) for k in FIELD_KEYS]
