@@ -9,6 +9,7 @@ from pathlib import Path
 
 # A training run's output_dir
 ADAPTER_CONFIG = "adapter_config.json"  # peft's; its presence marks a loadable adapter
+ADAPTER_WEIGHTS = "adapter_model.safetensors"  # peft's weights file beside it
 TRAINER_LOG = "trainer_log.jsonl"  # one JSON line per logging step: the only source of the charts
 TRAIN_ARGS = "train_args.yaml"  # the resolved arguments; itself a config that reproduces the run
 RUN_LOG = "run.log"  # the run's own log (qllm, transformers, peft loggers)

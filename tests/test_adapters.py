@@ -154,7 +154,8 @@ def test_saved_adapter_reproduces_the_model_in_a_fresh_process(method, tmp_path)
         f"    torch.save(model(torch.tensor({IDS.tolist()})).logits, {str(tmp_path / 'logits.pt')!r})\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, capture_output=True)  # any folder
-    assert (torch.load(tmp_path / "logits.pt") - expected).abs().max().item() <= 1e-5
+    # loaded frozen, it computes through its kept build (quanTA: one dense matrix): equal to float32 rounding
+    assert (torch.load(tmp_path / "logits.pt") - expected).abs().max().item() <= 1e-5 * expected.abs().max().item()
 
 
 def test_import_qllm_is_light_and_registers_when_peft_loads(tmp_path):

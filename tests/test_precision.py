@@ -145,7 +145,7 @@ def test_three_steps_train_finite_and_round_trip(tmp_path, method, compute_flag)
     losses = [record["loss"] for record in read_log(tmp_path / "run") if record.get("loss") is not None]
     assert len(losses) == 3 and all(torch.isfinite(torch.tensor(losses)))
     base_dtype = torch.bfloat16 if compute_flag == "--pure_bf16" else torch.float32
-    trained = outcome.model.eval()
+    trained = outcome.model.eval().requires_grad_(False)  # frozen as the reloaded one: the same computation
     assert trained.get_base_model().model.embed_tokens.weight.dtype == base_dtype
     ids = torch.tensor([[3, 14, 15, 92, 65]])
     reloaded = PeftModel.from_pretrained(load_model("qllm-tiny", dtype=base_dtype), str(tmp_path / "run")).eval()

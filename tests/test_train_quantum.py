@@ -41,7 +41,7 @@ def test_method_trains_and_round_trips(tmp_path, method, extra):
     )
     losses = [r["loss"] for r in read_log(tmp_path / "run") if r["loss"] is not None]
     assert sum(losses[-3:]) / 3 < 0.85 * sum(losses[:3]) / 3, losses
-    trained = outcome.model.eval()
+    trained = outcome.model.eval().requires_grad_(False)  # frozen as the reloaded one: the same computation
     with torch.no_grad():
         expected = trained(IDS.to(trained.device)).logits.cpu()
         loaded = PeftModel.from_pretrained(load_model("qllm-tiny"), tmp_path / "run").eval()

@@ -49,3 +49,11 @@ def pretraining_batch(batch: dict[str, list[Any]], tokenizer, cutoff_len: int) -
         ids += tokenizer.encode(text, add_special_tokens=False) + [tokenizer.eos_token_id]
     blocks = [ids[start : start + cutoff_len] for start in range(0, len(ids), cutoff_len)]
     return {"input_ids": blocks, "attention_mask": [[1] * len(b) for b in blocks], "labels": [list(b) for b in blocks]}
+
+
+def supervised_collator(tokenizer, pad_to_multiple_of: int | None = 8):
+    """Pads a batch's ids with the pad token and its labels with IGNORE_INDEX: one batching for training
+    and for every later loss evaluation of the same examples, so their losses compare exactly."""
+    from transformers import DataCollatorForSeq2Seq
+
+    return DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=IGNORE_INDEX, pad_to_multiple_of=pad_to_multiple_of)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from qllm.constants import SCORING
 from qllm.data.pipeline import load_standard, load_tokenized
-from qllm.data.preprocess import IGNORE_INDEX
+from qllm.data.preprocess import IGNORE_INDEX, supervised_collator
 from qllm.data.template import ChatTemplate
 from qllm.hparams.data_args import DataArguments
 
@@ -62,10 +62,8 @@ def generate_answers(
 def response_loss(
     model, tokenizer, data_args: DataArguments, template: ChatTemplate, split: str, batch_size: int
 ) -> float:
-    from transformers import DataCollatorForSeq2Seq
-
     examples = load_tokenized(data_args, "sft", tokenizer, template, seed=0, split=split)["train"]
-    collate = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=IGNORE_INDEX)
+    collate = supervised_collator(tokenizer, pad_to_multiple_of=None)
     total_loss, total_tokens = 0.0, 0
     for start in range(0, len(examples), batch_size):
         batch = collate([examples[i] for i in range(start, min(start + batch_size, len(examples)))])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qllm.constants import (
     ADAPTER_CONFIG,
+    ADAPTER_WEIGHTS,
     CONSOLE_LOG,
     EVALUATIONS_FOLDER,
     FINISHED_MARKER,
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 # The names a run writes at the top of its folder (the Trainer, peft, the tokenizer, ours).
 RUN_FILES = {
     ADAPTER_CONFIG,
-    "adapter_model.safetensors",
+    ADAPTER_WEIGHTS,
     "README.md",
     TRAINER_LOG,
     TRAINER_STATE,

@@ -17,6 +17,7 @@ import yaml
 from qllm.adapters.attach import attach_adapter
 from qllm.constants import CONSOLE_LOG, RUN_LOG, TRAIN_ARGS, TRAINER_LOG
 from qllm.data.pipeline import load_tokenized
+from qllm.data.preprocess import supervised_collator
 from qllm.data.template import get_template
 from qllm.hparams.parser import Source, TrainArgs, get_train_args
 from qllm.hparams.training_args import TrainingArguments
@@ -83,7 +84,7 @@ class TrainOutcome:
 
 def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> TrainOutcome:
     """Train and save the adapter, logs and results to output_dir; ``callbacks`` join the Trainer's own."""
-    from transformers import DataCollatorForSeq2Seq, Trainer, set_seed
+    from transformers import Trainer, set_seed
 
     args = get_train_args(source)
     model_args, data_args, training_args, finetuning_args = args
@@ -128,7 +129,7 @@ def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> Trai
             args=training_args,
             train_dataset=splits["train"],
             eval_dataset=splits.get("validation"),
-            data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, pad_to_multiple_of=8),
+            data_collator=supervised_collator(tokenizer),
             processing_class=tokenizer,
             callbacks=[StopAtTheEnd(), LogCallback(output_dir), RunManifest(output_dir), ReplicaCheck(), *callbacks],
         )

@@ -12,7 +12,7 @@ from qllm.adapters.circuit.ansatz import (
     layer_unitaries,
     reference_expvals,
 )
-from qllm.adapters.frozen_cache import FrozenCache
+from qllm.adapters.frozen_cache import FrozenCache, is_frozen
 from qllm.adapters.precision import full_precision
 
 
@@ -39,9 +39,13 @@ class CircuitAdapter(nn.Module):
         self.scaling = config.alpha / n
         self.simulator = simulator
         self.use_fast_path = n <= FAST_PATH_MAX_QUBITS
-        self._unitaries = FrozenCache()  # not a buffer: never saved, rebuilt after a change
+        self._unitaries = FrozenCache()  # not a buffer: never saved; used only while the adapter is frozen
         self.step_unitaries: torch.Tensor | None = None  # set for one forward pass by `unitaries_built_together`
         self._readout = FrozenCache()
+
+    def is_frozen(self) -> bool:
+        """Loaded for inference (no parameter trains): the builds are kept and the readout folded."""
+        return is_frozen((self.A.weight, self.Q.weight, self.C.weight, self.B.weight, self.ry_angles, self.crz_angles))
 
     def build_unitaries(self) -> torch.Tensor:
         return layer_unitaries(self.simulator, self.ry_angles, self.crz_angles)
@@ -49,8 +53,9 @@ class CircuitAdapter(nn.Module):
     def layer_unitaries(self) -> torch.Tensor:
         """The circuit layers' token-independent unitaries (q_depth, 2^n, 2^(n+1)).
 
-        In training they come from one build shared by all adapters of the step when the
-        tuner made one; with no gradient recorded (generation) they are built once and kept.
+        In a training process they come from one build shared by all adapters of the forward
+        pass when the tuner made one, else from a build of the current angles; a frozen
+        adapter (chat, evaluation) builds them once and keeps them.
         """
         if self.step_unitaries is not None:
             return self.step_unitaries
@@ -71,8 +76,8 @@ class CircuitAdapter(nn.Module):
     def forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
         h = self.A(self.dropout(x.to(torch.float32)))
         q = self.expvals(h.reshape(-1, h.shape[-1]), fast).reshape(h.shape)
-        if torch.is_grad_enabled():
+        if not self.is_frozen():
             return self.B((self.Q(q) + self.C(h)) * self.scaling)  # scaled on n columns, not d_out
-        # generation: the same linear maps folded once into one matrix; a token then costs one product here
+        # frozen (chat, evaluation): the same linear maps folded once into one matrix; a token costs one product
         weights = (self.Q.weight, self.C.weight, self.B.weight)
         return torch.cat((q, h), dim=-1) @ self._readout.get(weights, self.readout_matrix)

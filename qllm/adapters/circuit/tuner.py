@@ -27,19 +27,29 @@ def active_circuit_adapters(model: nn.Module) -> list[CircuitAdapter]:
     return found
 
 
+def checkpoints_activations(model: nn.Module) -> bool:
+    """Whether a layer of the model recomputes its forward pass in the backward (gradient checkpointing)."""
+    return any(getattr(module, "gradient_checkpointing", False) is True for module in model.modules())
+
+
 @contextmanager
 def unitaries_built_together(model: nn.Module) -> Iterator[None]:
-    """While gradients are recorded, build the unitaries of all adapters of one width and library at once.
+    """Build the unitaries of all trainable adapters of one width and library at once, for one forward pass.
 
     Each adapter's build is a few dozen small tensor operations, forward and backward; on a
     short batch their fixed cost, paid once per adapted module, rivalled the circuit's own
     work.  Stacked, the whole model's circuits cost one build.  The adapters receive their
-    slices for this forward pass only, so gradients flow to each one's angles as before.
-    Skipped without gradients (the per-adapter cache serves generation) and under
-    DeepSpeed ZeRO-3, whose parameters exist only inside their own module's forward.
+    slices for this forward pass only, so gradients flow to each one's angles as before, and
+    a no-grad evaluation inside training sees the angles of this moment.  Frozen adapters
+    (chat, evaluation) are left to their own kept build.  Skipped under gradient
+    checkpointing, whose recomputation of a layer must build exactly what its first pass
+    built (a slice made outside the layer is gone by then), and under DeepSpeed ZeRO-3,
+    whose parameters exist only inside their own module's forward.
     """
-    adapters = active_circuit_adapters(model) if torch.is_grad_enabled() else []
-    if any(hasattr(adapter.ry_angles, "ds_id") for adapter in adapters):
+    adapters = [adapter for adapter in active_circuit_adapters(model) if not adapter.is_frozen()]
+    if any(hasattr(adapter.ry_angles, "ds_id") for adapter in adapters) or (
+        adapters and checkpoints_activations(model)
+    ):
         adapters = []
     groups: dict[tuple, list[CircuitAdapter]] = defaultdict(list)
     for adapter in adapters:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qllm.adapters.frozen_cache import FrozenCache
+from qllm.adapters.frozen_cache import FrozenCache, is_frozen
 from qllm.adapters.layer import AdapterLinear
 from qllm.adapters.precision import full_precision
 from qllm.errors import InvalidField
@@ -54,7 +54,7 @@ class TensorAdapter(nn.Module):
             for index, tensor in enumerate(self.tensors):
                 self.register_buffer(f"frozen_{index}", tensor.detach().clone())
         self.equations = [self._equation(a, b) for a, b in self.pairs]
-        self._dense = FrozenCache()  # delta_weight() for no-grad forwards; never saved
+        self._dense = FrozenCache()  # delta_weight() of a frozen adapter (chat, evaluation); never saved
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
 
     def _equation(self, a: int, b: int) -> str:
@@ -85,8 +85,8 @@ class TensorAdapter(nn.Module):
     @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.to(torch.float32).reshape(-1, x.shape[-1])
-        if not torch.is_grad_enabled() and not (self.training and isinstance(self.dropout, nn.Dropout)):
-            # generation / evaluation: the update is linear, so one dense matrix built once serves every token
+        if is_frozen(self.tensors) and not (self.training and isinstance(self.dropout, nn.Dropout)):
+            # loaded for inference: the update is linear, so one dense matrix built once serves every token
             update = rows @ self._dense.get(list(self.tensors), self.delta_weight).T
         else:
             update = self.update(rows, self.dropout(rows))
