@@ -94,7 +94,8 @@ def layer_times(repeats: int, rounds: int) -> dict[str, float]:
 STEP_SHAPES = {"long": (1, 512, 8192), "short": (4, 64, 4096)}
 
 
-def qwen_shaped_model(vocab_size: int = 8192):
+def qwen_shaped_model(vocab_size: int = 8192, layers: int = 4):
+    """A random model of Qwen2.5-0.5B's layer shape (24 layers in the real one), in float32."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(0)
@@ -102,7 +103,7 @@ def qwen_shaped_model(vocab_size: int = 8192):
         vocab_size=vocab_size,
         hidden_size=896,
         intermediate_size=4864,
-        num_hidden_layers=4,
+        num_hidden_layers=layers,
         num_attention_heads=14,
         num_key_value_heads=2,
         max_position_embeddings=1024,

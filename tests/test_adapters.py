@@ -316,13 +316,13 @@ def test_one_batched_unitary_build_per_step_gives_the_per_adapter_gradients(meth
 
 
 @pytest.mark.parametrize("n_qubits", [1, 2, 3, 5, 8])
-def test_product_state_is_the_same_with_and_without_gradients(n_qubits):
-    """Without gradients it is one gather over all wires, with them two halves joined: the same vector."""
+def test_product_state_is_the_same_for_a_frozen_and_a_trainable_circuit(n_qubits):
+    """Frozen, it is one gather over all wires; trainable, two halves joined: the same vector."""
     from qllm.adapters.circuit.ansatz import product_state
 
     angles = 2 * torch.randn(7, n_qubits, generator=torch.Generator().manual_seed(n_qubits))
     factors = [torch.stack((torch.cos(a / 2), torch.sin(a / 2))) for a in angles.T]  # wire 0 most significant
     expected = torch.stack([functools.reduce(torch.kron, [f[:, t] for f in factors]) for t in range(7)])
     with torch.no_grad():
-        assert_close(product_state(angles), expected, 1e-6)
-    assert_close(product_state(angles.requires_grad_()).detach(), expected, 1e-6)
+        assert_close(product_state(angles, trainable=False), expected, 1e-6)
+    assert_close(product_state(angles.requires_grad_(), trainable=True).detach(), expected, 1e-6)

@@ -213,6 +213,18 @@ def test_compute_type_dropdown_sets_the_training_flag(page):
     choose(page, "compute_type", "float32")
 
 
+def test_gradient_checkpointing_checkbox_reaches_the_command(page):
+    field = page.locator("#gradient_checkpointing")
+    wait_for(lambda: "Gradient checkpointing" in field.inner_text(), 20, "the Gradient checkpointing label")
+    command = page.locator("#command textarea")
+    field.locator("input[type=checkbox]").check()
+    page.click("#preview_command")
+    wait_for(lambda: " --gradient_checkpointing" in command.input_value(), 30, "--gradient_checkpointing", page)
+    field.locator("input[type=checkbox]").uncheck()
+    page.click("#preview_command")
+    wait_for(lambda: "gradient_checkpointing" not in command.input_value(), 30, "the flag gone once unticked", page)
+
+
 def test_preprocessing_workers_default_to_this_machine_s_cores(page):
     open_group(page, "group_data")
     box = page.locator("#preprocessing_num_workers input").first
@@ -249,8 +261,12 @@ def test_bad_input_is_marked_at_its_field_by_its_label(page, board):
     assert "--output_name" not in status(page, "train_message")
     field = page.locator("#output_name")
     wait_for(lambda: field.is_visible() and "must be a plain name" in field.inner_text(), 20, "the field's message")
-    box, viewport = field.bounding_box(), page.viewport_size
-    assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], f"the field is in view: {box}"
+
+    def in_view() -> bool:  # the board scrolls it into view once the group has opened: wait for that
+        box = field.bounding_box()
+        return bool(box) and 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"]
+
+    wait_for(in_view, 20, f"the field scrolled into view (now at {field.bounding_box()})", page)
     fill(page, "output_name", "ok-name")
     fill(page, "learning_rate", "fast")
     page.click("#start")

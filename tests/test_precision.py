@@ -96,6 +96,22 @@ def test_adapter_update_is_the_float32_update(method, dtype, with_autocast):
     assert all(b.dtype == torch.float32 for name, b in layer.named_buffers() if "frozen" in name)
 
 
+@pytest.mark.parametrize("method", ["vqc depth 2", "quanTA frozen_copy"])
+def test_compiled_model_under_bf16_autocast_trains_as_eager(method):
+    """torch.compile traces the adapters' autocast-off blocks (an ExitStack there failed --torch_compile --bf16),
+    and pyvqnet's gate-by-gate runs stay eager (its QMachine cannot be traced)."""
+    torch.manual_seed(0)
+    model = get_peft_model(load_model("qllm-tiny"), FinetuningArguments(**METHODS[method]).peft_config())
+    ids = torch.tensor([[3, 14, 15, 92, 65, 35]])
+    losses = []
+    for forward in (model, torch.compile(model, backend="aot_eager")):  # dynamo's tracing, without codegen time
+        with autocast(True):
+            loss = forward(input_ids=ids, labels=ids).loss
+        loss.backward()
+        losses.append(loss.item())
+    assert losses[1] == pytest.approx(losses[0], rel=1e-3)
+
+
 @pytest.mark.parametrize("depth", [1, 2])
 def test_circuit_helpers_ignore_autocast(depth):
     generator = torch.Generator().manual_seed(2)

@@ -9,7 +9,6 @@ tensor arguments; callers cast the result back to the base's dtype.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,13 +28,16 @@ def autocast_enabled() -> bool:
     return torch.is_autocast_enabled("cpu") or (_has_cuda() and torch.is_autocast_enabled("cuda"))
 
 
-def autocast_off() -> contextlib.ExitStack:
-    """A context with autocast disabled on the CPU and, where there is one, on CUDA."""
-    stack = contextlib.ExitStack()
-    stack.enter_context(torch.autocast("cpu", enabled=False))
+def _without_autocast(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """``function(*args, **kwargs)`` with autocast off on the CPU and, where there is one, on CUDA.
+
+    Plain `with torch.autocast(...)` blocks, not an ExitStack: torch.compile traces these.
+    """
     if _has_cuda():
-        stack.enter_context(torch.autocast("cuda", enabled=False))
-    return stack
+        with torch.autocast("cpu", enabled=False), torch.autocast("cuda", enabled=False):
+            return function(*args, **kwargs)
+    with torch.autocast("cpu", enabled=False):
+        return function(*args, **kwargs)
 
 
 def _upcast(value: Any) -> Any:
@@ -50,7 +52,6 @@ def full_precision(function: Function) -> Function:
         args, kwargs = tuple(map(_upcast, args)), {key: _upcast(value) for key, value in kwargs.items()}
         if not autocast_enabled():  # nested calls and plain float32 runs: entering the contexts costs a token's time
             return function(*args, **kwargs)
-        with autocast_off():
-            return function(*args, **kwargs)
+        return _without_autocast(function, args, kwargs)
 
     return wrapper  # type: ignore[return-value]

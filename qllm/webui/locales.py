@@ -107,6 +107,13 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
         },
         "zh": {"label": "计算类型", "info": "fp16：GPU 混合精度；bf16：自动混合精度（CPU 亦可）；pure_bf16：bf16 权重"},
     },
+    "gradient_checkpointing": {
+        "en": {
+            "label": "Gradient checkpointing",
+            "info": "less activation memory for a longer step: recomputes each layer in the backward pass",
+        },
+        "zh": {"label": "梯度检查点", "info": "以更长的训练步换取更少的激活内存：反向传播时重新计算每一层"},
+    },
     "lora_target": {
         "en": {"label": "Target modules", "info": "linear layers to adapt, comma-separated, or all"},
         "zh": {"label": "目标模块", "info": "要适配的线性层，逗号分隔，或 all"},
@@ -218,6 +225,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "loading": {"en": "Loading", "zh": "加载中"},
     "loaded": {"en": "Loaded", "zh": "已加载"},
     "unloaded": {"en": "Model unloaded.", "zh": "模型已卸载。"},
+    "empty_reply": {
+        "en": "the model ended its reply at once, with no text: raise Max new tokens or Temperature, or ask again",
+        "zh": "模型立即结束了回复，没有生成文字：可调高最大生成长度或温度，或重新提问",
+    },
     "output_dir": {"en": "output", "zh": "输出目录"},
     "cause": {"en": "Cause (last lines of the log)", "zh": "原因（日志末尾）"},
     "final": {"en": "final loss", "zh": "最终损失"},

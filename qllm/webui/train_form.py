@@ -70,6 +70,7 @@ FIELDS = (
     Field("warmup_steps", "int", 20, "optim"),
     Field("lora_target", "text", "q_proj,v_proj", "optim"),
     Field("compute_type", "dropdown", "float32", "optim", tuple(COMPUTE_TYPES)),
+    Field("gradient_checkpointing", "checkbox", False, "optim"),
     Field("devices", "text", "", "optim"),
     *(method_field(spec) for spec in METHOD_FIELDS.values()),
     Field("evaluation_strategy", "dropdown", "steps", "eval", ("no", "steps", "epoch")),

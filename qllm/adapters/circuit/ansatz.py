@@ -104,18 +104,20 @@ def _product_over_wires(pairs: torch.Tensor) -> torch.Tensor:
     return pairs[:, _amplitude_index(pairs.shape[1] // 2, pairs.device)].prod(dim=1)
 
 
-def product_state(angles: torch.Tensor) -> torch.Tensor:
+def product_state(angles: torch.Tensor, trainable: bool = True) -> torch.Tensor:
     """RY(angles) applied to |0...0>: the real vector (T, 2^n) of kron_i (cos(h_i/2), sin(h_i/2)).
 
-    Without gradients (generation, whose cost per token is mostly the number of operations)
-    one gather picks every basis state's n factors and one product multiplies them.  With
-    gradients that (T, n, 2^n) tensor would be kept for the backward pass, so the two halves
-    of the wires are built that way and joined by an outer product: (T, n/2, 2^(n/2)) kept.
+    For a frozen circuit (generation, whose cost per token is mostly the number of operations)
+    one gather picks every basis state's n factors and one product multiplies them.  While the
+    circuit trains that (T, n, 2^n) tensor would be kept for the backward pass, so the two
+    halves of the wires are built that way and joined by an outer product: (T, n/2, 2^(n/2))
+    kept.  The choice follows the circuit, not the grad mode, so that a training process
+    computes alike with and without gradients (evaluation, reentrant checkpointing's first pass).
     """
     half = angles / 2
     pairs = torch.stack((torch.cos(half), torch.sin(half)), dim=-1).reshape(angles.shape[0], -1)  # (T, 2n)
     top = angles.shape[1] // 2
-    if not torch.is_grad_enabled() or top == 0:
+    if not trainable or top == 0:
         return _product_over_wires(pairs)
     high, low = _product_over_wires(pairs[:, : 2 * top]), _product_over_wires(pairs[:, 2 * top :])
     return (high[:, :, None] * low[:, None, :]).reshape(angles.shape[0], -1)
@@ -192,7 +194,7 @@ def fast_expvals(
     if unitaries is None:
         unitaries = layer_unitaries(simulator, ry, crz)
     # The first state is real: one real product with [Re M | Im M] gives both parts.
-    both = product_state(angles) @ unitaries[0]
+    both = product_state(angles, trainable=ry.requires_grad) @ unitaries[0]
     for layer in range(1, ry.shape[0]):
         state = simulator.run(n, encoding_gates(angles), torch.complex(both[:, :dim], both[:, dim:]), angles.shape[0])
         matrix = unitaries[layer]

@@ -44,9 +44,13 @@ class PyvqnetSimulator:
     def __deepcopy__(self, memo: dict) -> PyvqnetSimulator:
         return self  # stateless, and it holds modules, which cannot be copied: a copied adapter shares it
 
+    # pyvqnet's QMachine is a Cython type torch.compile cannot trace: the gate-by-gate runs stay eager
+    # (a graph break under --torch_compile); the fast path's matrices are traced as usual.
+    @torch.compiler.disable
     def run(self, n_qubits: int, gates: list[Gate], states: torch.Tensor | None, batch: int) -> torch.Tensor:
         return self._machine(n_qubits, gates, states, batch).states.reshape(batch, 2**n_qubits)
 
+    @torch.compiler.disable
     def expval_z(self, n_qubits: int, gates: list[Gate], batch: int) -> torch.Tensor:
         machine = self._machine(n_qubits, gates, None, batch)
         measure = self.sv.MeasureAll(obs=[{f"Z{i}": 1.0} for i in range(n_qubits)])
