@@ -504,7 +504,23 @@ def test_a_run_that_crashes_shows_its_cause(page):
     assert "per_dim_features" in status(page), status(page)
 
 
-def test_chat_with_the_new_adapter_streams_a_reply(page):
+def chat_turns(page, role: str) -> list[str]:
+    """The texts of the chat's ``role`` ("user" or "bot") bubbles, in order."""
+    return page.locator(f"#chatbot [data-testid={role}]").all_inner_texts()
+
+
+def send_chat(page, message: str) -> None:
+    """Type and send ``message``, then wait until the board has its bubble and has finished the reply."""
+    before = len(chat_turns(page, "user"))
+    fill(page, "message", message)
+    page.click("#send")
+    wait_for(lambda: len(chat_turns(page, "user")) == before + 1, 60, f"the bubble of {message!r}", page)
+    busy = "#chatbot.pending, #chatbot.generating, #chatbot .pending, #chatbot .generating"  # gradio's marks
+    wait_for(lambda: field_value(page, "message") == "" and page.locator(busy).count() == 0, 120, "the reply's end")
+
+
+def test_chat_is_a_conversation_that_survives_a_reload(page):
+    """Three turns, one in Chinese, with a reload between: every reply arrives, the history stays, no error."""
     choose(page, "finetuning_type", "vqc")
     page.click("#refresh_adapters")
     wait_for(lambda: page.locator("#adapter input").input_value() == "browser-vqc", 20, "the adapter picker")
@@ -523,17 +539,28 @@ def test_chat_with_the_new_adapter_streams_a_reply(page):
     }""")
     page.click("#send")  # an empty message: a warning, and the conversation stays as it was
     wait_for(lambda: "⚠" in status(page, "chat_status"), 30, "the empty-message warning")
-    fill(page, "message", "What color is the sky?")
-    page.click("#send")
+    send_chat(page, "What color is the sky?")
     # gradio briefly shows a "Loading content" placeholder in the bot bubble: not part of the reply
-    replies = "() => window.replySnapshots.filter(s => s.trim() && !s.includes('Loading content'))"
-    wait_for(lambda: len(page.evaluate(replies)) > 0, 60, "a reply")
-    page.wait_for_timeout(2000)
-    snapshots = page.evaluate(replies)
+    snapshots = page.evaluate("() => window.replySnapshots.filter(s => s.trim() && !s.includes('Loading content'))")
     assert len(set(snapshots)) >= 2, "the reply arrived in pieces"
-    assert len(snapshots[-1]) >= len(snapshots[0])
     wait_for(lambda: "⚠" not in status(page, "chat_status"), 30, "the stale warning to go after a good reply")
-    assert "browser-vqc" in status(page, "chat_status")
+    first_reply = chat_turns(page, "bot")[-1]
+    send_chat(page, "And the grass?")  # the second message: it broke the chat before
+    assert chat_turns(page, "user") == ["What color is the sky?", "And the grass?"]
+    assert chat_turns(page, "bot")[0] == first_reply, "the first exchange is still shown"
+    assert page.get_by_text("Error", exact=True).count() == 0 and "⚠" not in status(page, "chat_status")
+
+    page.reload()
+    page.wait_for_selector("#start button, button#start", timeout=60_000)
+    page.get_by_role("tab", name="Chat").click()
+    wait_for(lambda: len(chat_turns(page, "user")) == 2, 30, "the conversation shown again after the reload", page)
+    wait_for(lambda: "browser-vqc" in status(page, "chat_status"), 30, "the loaded model named after the reload")
+    page.locator("#temperature input[type=number]").fill("0")
+    send_chat(page, "天空是什么颜色？")
+    assert chat_turns(page, "user") == ["What color is the sky?", "And the grass?", "天空是什么颜色？"]
+    assert page.get_by_text("Error", exact=True).count() == 0 and "⚠" not in status(page, "chat_status")
+    if not chat_turns(page, "bot")[-1].strip():  # a reply of no text is said to be one, with what to change
+        assert "ended its reply at once" in status(page, "chat_status")
     page.screenshot(path=str(SCREENSHOTS / "chat_tab.png"), full_page=True)
 
 

@@ -317,3 +317,23 @@ def test_with_auth_a_request_without_login_gets_401(tmp_path):
     finally:
         board.terminate()
         board.wait(timeout=30)
+
+
+def test_the_chat_history_reaches_the_model_as_plain_text():
+    """gradio 6's Chatbot hands each message back as a list of parts: the second message broke on it."""
+    from qllm.webui.chat_session import conversation, message_text
+
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "What color is the sky?"}], "metadata": None},
+        {"role": "assistant", "content": [{"type": "text", "text": "Blue"}, {"type": "text", "text": "."}]},
+        {"role": "user", "content": "a string, as the board wrote it"},
+        {"role": "assistant", "content": [{"type": "file", "file": {"path": "x.png"}}]},
+    ]
+    assert conversation(history, "天空呢？") == [
+        {"role": "user", "content": "What color is the sky?"},
+        {"role": "assistant", "content": "Blue."},
+        {"role": "user", "content": "a string, as the board wrote it"},
+        {"role": "assistant", "content": ""},
+        {"role": "user", "content": "天空呢？"},
+    ]
+    assert message_text({"type": "text", "text": "one part"}) == "one part"

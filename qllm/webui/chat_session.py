@@ -10,6 +10,26 @@ import threading
 from typing import Any
 
 
+def message_text(content: Any) -> str:
+    """The plain text of one message as gradio 6's Chatbot hands it back.
+
+    Its history holds each message's content as a list of parts (`{"type": "text", "text": ...}`,
+    files, components); a message the board just wrote may still be a plain string.  The model
+    reads text: the text parts, joined.
+    """
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list | tuple) else [content]
+    texts = [part.get("text", "") for part in parts if isinstance(part, dict) and part.get("type", "text") == "text"]
+    return "".join(texts)
+
+
+def conversation(history: list[dict[str, Any]], message: str) -> list[dict[str, str]]:
+    """The chatbot's history and the new message as the model's alternating turns, plain text."""
+    turns = [{"role": turn["role"], "content": message_text(turn["content"])} for turn in history or []]
+    return [*turns, {"role": "user", "content": message or ""}]
+
+
 class ChatSession:
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -85,12 +85,15 @@ def create_ui(runner: Runner | None = None, session: ChatSession | None = None) 
     with gr.Blocks(title="QLLM Board") as demo:
         top = create_top(demo)
         elements = dict(top)
+        # browser-kept values live outside the tabs: a tab's components mount only once it is shown,
+        # and a value kept inside one would not be read back when the page loads
+        kept_chat = gr.BrowserState([], storage_key="qllm_chat", secret="qllm-chat")
         with gr.Tab(elem_id="tab_train") as train_tab:
             elements.update(create_train_tab(demo, top, runner))
         with gr.Tab(elem_id="tab_eval") as eval_tab:
             elements.update(create_eval_tab(demo, top, runner))
         with gr.Tab(elem_id="tab_chat") as chat_tab:
-            elements.update(create_chat_tab(top, session))
+            elements.update(create_chat_tab(demo, top, session, kept_chat))
         with gr.Tab(elem_id="tab_export") as export_tab:
             elements.update(create_export_tab(demo, top, runner))
         elements.update(tab_train=train_tab, tab_eval=eval_tab, tab_chat=chat_tab, tab_export=export_tab)

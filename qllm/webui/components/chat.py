@@ -5,12 +5,14 @@ from __future__ import annotations
 import gradio as gr
 
 from qllm.errors import ArgumentError
-from qllm.webui.chat_session import ChatSession
+from qllm.webui.chat_session import ChatSession, conversation
 from qllm.webui.control import run_folder
 from qllm.webui.locales import LANGUAGES, text
 
 
-def create_chat_tab(top: dict, session: ChatSession) -> dict[str, gr.components.Component]:
+def create_chat_tab(
+    demo: gr.Blocks, top: dict, session: ChatSession, kept: gr.BrowserState
+) -> dict[str, gr.components.Component]:
     with gr.Row():
         load = gr.Button(variant="primary", elem_id="load_model")
         unload = gr.Button(elem_id="unload_model")
@@ -60,27 +62,43 @@ def create_chat_tab(top: dict, session: ChatSession) -> dict[str, gr.components.
 
     def on_send(lang_name, history, text_in, system_prompt, new_tokens, temp, nucleus):
         """history + message -> history with the reply streamed in, piece by piece."""
+        code = LANGUAGES[lang_name]
         history = list(history or [])
         if session.model is None:
-            yield history, text_in, text("no_model", LANGUAGES[lang_name])
+            yield history, text_in, text("no_model", code)
             return
-        messages = [{"role": m["role"], "content": m["content"]} for m in history]
-        messages.append({"role": "user", "content": text_in or ""})
+        # the status line says what is loaded again: a warning about an earlier message is stale now
+        loaded = f"**{text('loaded', code)}**: {session.model.description}"
         replied = history + [{"role": "user", "content": text_in}, {"role": "assistant", "content": ""}]
         try:
             for piece in session.stream(
-                messages, system_prompt, max_new_tokens=int(new_tokens), temperature=float(temp), top_p=float(nucleus)
+                conversation(history, text_in),
+                system_prompt,
+                max_new_tokens=int(new_tokens),
+                temperature=float(temp),
+                top_p=float(nucleus),
             ):
                 replied[-1]["content"] += piece
-                # the status line says what is loaded again: a warning about an earlier message is stale now
-                yield replied, "", f"**{text('loaded', LANGUAGES[lang_name])}**: {session.model.description}"
+                yield replied, "", loaded
         except ArgumentError as err:  # an empty message or a bad setting: the conversation stays as it was
             yield history, text_in, f"⚠ {err}"
+            return
+        if not replied[-1]["content"].strip():  # the model's first token was its stop token
+            yield replied, "", f"{loaded} · {text('empty_reply', code)}"
 
     for trigger in (send.click, message.submit):
         trigger(
             on_send, [lang, chatbot, message, system, max_new_tokens, temperature, top_p], [chatbot, message, status]
         )
+    # the conversation is kept in the browser: a reload shows it again, and it goes on with the loaded model
+    chatbot.change(lambda history: history, [chatbot], [kept], queue=False)
+
+    def on_page_load(lang_name, history):
+        loaded = session.model
+        line = f"**{text('loaded', LANGUAGES[lang_name])}**: {loaded.description}" if loaded else ""
+        return history or [], line
+
+    demo.load(on_page_load, [lang, kept], [chatbot, status], queue=False)
     clear.click(lambda: [], None, [chatbot], queue=False)
     return {
         "load_model": load,
