@@ -4,7 +4,7 @@
 
 Each method's adapter is made with peft on qllm-tiny, moved off its identity start (the
 time per token does not depend on what it learned), saved, and loaded as chat loads it
-(frozen, its builds kept); 64 greedy tokens are generated after a ChatML prompt, in 7
+(frozen, its builds kept); 64 greedy tokens are generated after a ChatML prompt, in 15
 rounds in which the methods take turns; medians of the rounds.
 """
 
@@ -26,7 +26,7 @@ from qllm.model.loader import load_model, load_tokenizer
 RESULTS = Path(__file__).resolve().parent / "results" / "chat_speed.md"
 METHODS = ("lora", "vqc", "tq", "quanTA")
 NEW_TOKENS = 64
-ROUNDS = 7  # timings on a shared 2-core machine drift: medians of several interleaved rounds
+ROUNDS = 15  # timings on a shared 2-core machine drift: medians of several interleaved rounds
 PROMPT = "<|im_start|>user\nTell me a long story about rivers.<|im_end|>\n<|im_start|>assistant\n"
 
 

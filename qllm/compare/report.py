@@ -103,7 +103,8 @@ def summarize(methods: list[str], outcomes: list, scores: dict[str, float | None
     summary: dict[str, Any] = {}
     for method in methods:
         runs = [o for o in outcomes if o.method == method]
-        numbers = [run_numbers(o.folder, scores.get(o.folder)) for o in runs if o.ok]
+        per_seed = {o.seed: run_numbers(o.folder, scores.get(o.folder)) for o in runs if o.ok}
+        numbers = list(per_seed.values())
         entry: dict[str, Any] = {
             "seeds": [o.seed for o in runs],
             "failed": [{"seed": o.seed, "cause": o.cause} for o in runs if not o.ok],
@@ -112,6 +113,7 @@ def summarize(methods: list[str], outcomes: list, scores: dict[str, float | None
         for key in ("final_loss", "best_loss", "final_eval_loss", "best_eval_loss", "exact_match",
                     "tokens_per_second", "peak_memory_mb", "wall_time_s"):  # fmt: skip
             entry[key] = _mean_std([n[key] for n in numbers if n[key] is not None])
+        entry["runs"] = {str(seed): values for seed, values in per_seed.items()}  # each seed's own numbers
         summary[method] = entry
     return summary
 

@@ -85,9 +85,10 @@ class TensorAdapter(nn.Module):
     @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.to(torch.float32).reshape(-1, x.shape[-1])
-        if is_frozen(self.tensors) and not (self.training and isinstance(self.dropout, nn.Dropout)):
+        tensors = list(self.tensors)
+        if is_frozen(tensors) and not (self.training and isinstance(self.dropout, nn.Dropout)):
             # loaded for inference: the update is linear, so one dense matrix built once serves every token
-            update = rows @ self._dense.get(list(self.tensors), self.delta_weight).T
+            update = rows @ self._dense.get(tensors, self.delta_weight).T
         else:
             update = self.update(rows, self.dropout(rows))
         return update.reshape(*x.shape[:-1], self.out_features)
