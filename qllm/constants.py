@@ -17,6 +17,7 @@ CONSOLE_LOG = "console.log"  # the board's capture of a subprocess's output (tra
 FINISHED_MARKER = "all_results.json"  # written by the Trainer at the very end of a run
 PLOT_FILE = "training_loss.png"
 CHECKPOINT_PREFIX = "checkpoint-"
+RUN_LOCK = ".qllm_run.lock"  # locked by the process training into the folder (one writer per run)
 RUN_MANIFEST = "qllm_run.json"  # what runs wrote here: the only files a later run may remove or replace
 TRAINER_STATE = "trainer_state.json"  # the Trainer writes it last into a checkpoint: a parseable one = complete
 

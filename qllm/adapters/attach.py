@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
-from qllm.constants import ADAPTER_CONFIG
 from qllm.errors import ArgumentError, InvalidField
 from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.hparams.lists import split_names
+from qllm.model.saved_adapter import check_saved_adapter, read_adapter_config
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ def check_base_model(model, adapter_path: str) -> None:
     variant, say) does not load silently.  A model without a name (built in code) is not
     checked; a shape mismatch is still caught when the weights load.
     """
-    config = json.loads((Path(adapter_path) / ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    config = read_adapter_config(adapter_path)
     recorded = (config.get("base_model_name_or_path") or "").rstrip("/")
     current = (getattr(model, "name_or_path", "") or "").rstrip("/")
     if recorded and current and Path(recorded).name != Path(current).name:
@@ -67,10 +66,7 @@ def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
 
     paths = split_names(adapter_name_or_path)
     for path in paths:
-        if not (Path(path) / ADAPTER_CONFIG).is_file():
-            raise ArgumentError(
-                "adapter_name_or_path", f"'{path}' holds no adapter_config.json; point at a training output_dir"
-            )
+        check_saved_adapter(path)
         check_base_model(model, path)
     try:
         for path in paths[:-1]:

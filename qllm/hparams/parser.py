@@ -8,6 +8,7 @@ Errors become one `ArgumentError` line instead of argparse's usage dump.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Sequence
@@ -50,6 +51,16 @@ def attach_negative_values(argv: list[str]) -> list[str]:
 
 
 class _Parser(HfArgumentParser):
+    def __init__(self, dataclass_types) -> None:
+        # no abbreviations: `learning_rat: 1e-4` in a config must be named as a typo, not read as a prefix
+        super().__init__(dataclass_types, allow_abbrev=False)
+
+    def closest_flag(self, name: str) -> str | None:
+        """The known flag nearest to a mistyped one (`learnig_rate` -> `--learning_rate`), if any is near."""
+        flags = [option for option in self._option_string_actions if option.startswith("--")]
+        found = difflib.get_close_matches(f"--{name}", flags, n=1, cutoff=0.75)
+        return found[0] if found else None
+
     def error(self, message: str):  # argparse would print the whole usage and exit
         match = re.search(r"argument (--[\w-]+)[^:]*: (.*)", message)
         if match:
@@ -108,8 +119,10 @@ def parse(dataclass_types: tuple[type, ...], source: Source) -> tuple[Any, ...]:
             argv = dict_to_argv(parser, read_config_file(argv[0])) + argv[1:]
     namespace, unknown = parser.parse_known_args(attach_negative_values(argv))
     if unknown:
-        flag = next((token for token in unknown if token.startswith("-")), unknown[0])
-        raise ArgumentError(flag.lstrip("-").split("=")[0], "unknown argument; see `python -m qllm <command> --help`")
+        flag = next((token for token in unknown if token.startswith("-")), unknown[0]).lstrip("-").split("=")[0]
+        closest = parser.closest_flag(flag)
+        hint = f"did you mean {closest}? " if closest else ""
+        raise ArgumentError(flag, f"unknown argument; {hint}(`python -m qllm <command> --help` lists them all)")
     outputs = []
     for dtype in dataclass_types:
         names = {f.name for f in fields(dtype) if f.init}

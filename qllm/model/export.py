@@ -18,7 +18,7 @@ def run_export(source: Source) -> Path:
         raise ArgumentError("adapter_name_or_path", "is required: export merges an adapter into the base model")
     for path in model_args.adapter_paths:
         method = adapter_method(path)
-        if method is not None and not method.mergeable:
+        if not method.mergeable:
             raise ArgumentError(
                 "adapter_name_or_path", f"{path} is a {method.name} adapter: {method.not_mergeable_why}"
             )

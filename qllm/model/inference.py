@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from qllm.constants import ADAPTER_CONFIG
 from qllm.data.template import ChatTemplate, get_template
 from qllm.hparams.data_args import DataArguments
 from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.hparams.model_args import ModelArguments
-from qllm.methods import Method, method_for_peft_type
+from qllm.methods import Method
 from qllm.model.loader import load_model, load_tokenizer
+from qllm.model.saved_adapter import check_saved_adapter
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +25,9 @@ class LoadedModel:
     adapter_methods: list[str]  # the method of each loaded adapter, in order
 
 
-def adapter_method(path: str) -> Method | None:
-    """The method an adapter folder was saved with (from its adapter_config.json)."""
-    config = Path(path) / ADAPTER_CONFIG
-    if not config.is_file():
-        return None
-    return method_for_peft_type(json.loads(config.read_text()).get("peft_type", ""))
+def adapter_method(path: str) -> Method:
+    """The method an adapter folder was saved with; ArgumentError when the folder cannot be loaded."""
+    return check_saved_adapter(path)
 
 
 def inference_device() -> str:
@@ -46,14 +41,13 @@ def load_for_inference(
 ) -> LoadedModel:
     from qllm.adapters.attach import load_adapters
 
+    paths = model_args.adapter_paths if model_args.adapter_name_or_path else []
+    methods = [adapter_method(path).name for path in paths]  # a broken folder is named before anything loads
     tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.cache_dir)
     template = get_template(data_args.template, tokenizer)
     model = load_model(model_args.model_name_or_path, dtype=model_args.inference_dtype, cache_dir=model_args.cache_dir)
-    methods: list[str] = []
-    if model_args.adapter_name_or_path:
-        paths = model_args.adapter_paths
-        methods = [getattr(adapter_method(p), "name", "?") for p in paths]
-        if methods[-1] not in ("?", finetuning_args.finetuning_type):
+    if paths:
+        if methods[-1] != finetuning_args.finetuning_type:
             logger.warning(
                 "note: %s holds a %s adapter; loading it as such (--finetuning_type %s does not apply)",
                 paths[-1],

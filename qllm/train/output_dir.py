@@ -22,6 +22,7 @@ from qllm.constants import (
     EVALUATIONS_FOLDER,
     FINISHED_MARKER,
     PLOT_FILE,
+    RUN_LOCK,
     RUN_LOG,
     RUN_MANIFEST,
     TRAIN_ARGS,
@@ -31,6 +32,8 @@ from qllm.constants import (
     checkpoints,
 )
 from qllm.errors import ArgumentError
+from qllm.model.saved_adapter import saved_adapter_problem
+from qllm.train.run_lock import check_not_held
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ RUN_FILES = {
     "added_tokens.json",
     "runs",
     CONSOLE_LOG,
+    RUN_LOCK,
 }
 INCOMPLETE_PREFIX = "incomplete-"  # a checkpoint the run was killed while saving, set aside
 FINAL_STAGING = ".final-adapter.tmp"  # the final adapter is written here, then moved into place
@@ -69,7 +73,7 @@ def _unrecorded_name(name: str) -> bool:
     return (
         checkpoint_step(Path(name)) is not None
         or name.startswith(INCOMPLETE_PREFIX + "checkpoint-")
-        or name in (FINAL_STAGING, MANIFEST_TEMPORARY, EVALUATIONS_FOLDER)
+        or name in (FINAL_STAGING, MANIFEST_TEMPORARY, EVALUATIONS_FOLDER, RUN_LOCK)
     )
 
 
@@ -103,13 +107,23 @@ def record_run_files(output_dir: Path, names: Iterable[str] = ()) -> None:
     os.replace(temporary, output_dir / RUN_MANIFEST)
 
 
-def is_complete(checkpoint: Path) -> bool:
-    """The Trainer writes trainer_state.json after everything else of a checkpoint: parseable means complete."""
+def checkpoint_problem(checkpoint: Path) -> str | None:
+    """Why a checkpoint cannot be resumed from, in words that follow "it is"; None when it can.
+
+    The Trainer writes trainer_state.json after everything else of a checkpoint, so a
+    missing or unparseable one means the run ended while saving it; a whole state beside
+    damaged adapter files means the files were damaged later (a full disk, a copy cut short).
+    """
     try:
         json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return True
+        return "incomplete (the run ended while saving it)"
+    problem = saved_adapter_problem(checkpoint)
+    return f"unusable ({problem})" if problem else None
+
+
+def is_complete(checkpoint: Path) -> bool:
+    return checkpoint_problem(checkpoint) is None
 
 
 def last_complete_checkpoint(output_dir: Path) -> Path | None:
@@ -118,9 +132,10 @@ def last_complete_checkpoint(output_dir: Path) -> Path | None:
 
 
 def set_aside_incomplete_checkpoints(output_dir: Path) -> None:
-    """Rename each checkpoint that a kill interrupted to incomplete-checkpoint-N, saying so in one line."""
+    """Rename each checkpoint that cannot be resumed from to incomplete-checkpoint-N, saying why in one line."""
     for checkpoint in checkpoints(output_dir):
-        if is_complete(checkpoint):
+        problem = checkpoint_problem(checkpoint)
+        if problem is None:
             continue
         target = output_dir / f"{INCOMPLETE_PREFIX}{checkpoint.name}"
         suffix = 1
@@ -128,7 +143,7 @@ def set_aside_incomplete_checkpoints(output_dir: Path) -> None:
             suffix += 1
             target = output_dir / f"{INCOMPLETE_PREFIX}{checkpoint.name}-{suffix}"
         checkpoint.rename(target)
-        logger.warning("%s is incomplete (the run ended while saving it): set aside as %s", checkpoint, target.name)
+        logger.warning("%s is %s: set aside as %s", checkpoint, problem, target.name)
 
 
 def plan_output_dir(output_dir: str, overwrite: bool, resume_finished: bool = False) -> Path | None:
@@ -143,7 +158,8 @@ def plan_output_dir(output_dir: str, overwrite: bool, resume_finished: bool = Fa
         return None
     if not out.is_dir():
         raise ArgumentError("output_dir", f"'{out}' is a file; choose a folder")
-    present = {path.name for path in out.iterdir()}
+    check_not_held(out)
+    present = {path.name for path in out.iterdir()} - {RUN_LOCK}  # a lock file alone: a run that wrote nothing
     if not present:
         return None
     foreign = sorted(present - (run_entries(out) or set()))
@@ -169,7 +185,7 @@ def clear_run_files(output_dir: Path, keep: tuple[str, ...] = ()) -> None:
     """Remove what earlier runs wrote here (never anything else), then record what stays."""
     if not output_dir.is_dir():
         return
-    for name in (run_entries(output_dir) or set()) - {RUN_MANIFEST, *keep}:
+    for name in (run_entries(output_dir) or set()) - {RUN_MANIFEST, RUN_LOCK, *keep}:
         path = output_dir / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 

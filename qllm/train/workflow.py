@@ -6,6 +6,7 @@ a run that fails validation leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from qllm.data.template import get_template
 from qllm.hparams.parser import Source, TrainArgs, get_train_args
 from qllm.hparams.training_args import TrainingArguments
 from qllm.model.loader import load_model, load_tokenizer
+from qllm.model.saved_adapter import check_resume_settings
 from qllm.train.callbacks import LogCallback, NothingLeftToTrain, ReplicaCheck, RunManifest, StopAtTheEnd
 from qllm.train.output_dir import (
     FINAL_STAGING,
@@ -33,6 +35,7 @@ from qllm.train.output_dir import (
     set_aside_incomplete_checkpoints,
 )
 from qllm.train.plot import plot_loss
+from qllm.train.run_lock import run_lock
 
 if TYPE_CHECKING:
     from transformers import TrainerCallback
@@ -84,13 +87,15 @@ class TrainOutcome:
 
 def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> TrainOutcome:
     """Train and save the adapter, logs and results to output_dir; ``callbacks`` join the Trainer's own."""
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
 
     args = get_train_args(source)
     model_args, data_args, training_args, finetuning_args = args
     checkpoint = plan_output_dir(
         training_args.output_dir, training_args.overwrite_output_dir, training_args.resume_finished
     )
+    if checkpoint is not None:
+        check_resume_settings(checkpoint, finetuning_args)
     # Under torchrun every process runs this function; the first one (world rank 0) alone writes
     # and logs, the others log warnings only.
     main_process = training_args.process_index == 0
@@ -104,6 +109,19 @@ def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> Trai
     set_seed(training_args.seed)  # the adapter's starting weights are drawn now: the same --seed, the same start
     model = attach_adapter(model, finetuning_args, model_args.adapter_name_or_path, is_trainable=True)
 
+    output_dir = Path(training_args.output_dir)
+    with contextlib.ExitStack() as held:
+        if main_process:  # one writer per run folder, from here to the end; a second run is refused here
+            held.enter_context(run_lock(output_dir))
+        return _train_into(args, checkpoint, splits, tokenizer, model, callbacks)
+
+
+def _train_into(args: TrainArgs, checkpoint, splits, tokenizer, model, callbacks) -> TrainOutcome:
+    """The part of a run that writes its folder (the main process holds the folder's lock)."""
+    from transformers import Trainer
+
+    model_args, data_args, training_args, finetuning_args = args
+    main_process = training_args.process_index == 0
     output_dir = Path(training_args.output_dir)
     with training_args.main_process_first(desc="preparing the output folder"):
         if main_process:
