@@ -43,6 +43,7 @@ def train(folder, method: str, mode: str) -> tuple[list[float], dict[str, torch.
     )
     losses = [r["loss"] for r in read_log(folder / mode) if r.get("loss") is not None]
     model = outcome.model.eval()
+    assert model.get_base_model().is_activation_checkpointing == (mode != "none"), mode  # the flag took effect
     weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     ids = torch.tensor([[3, 14, 15, 92, 65, 35]])
     with torch.no_grad():

@@ -5,4 +5,10 @@ peft is imported before any adapter module: importing peft registers our methods
 from inside one of them.
 """
 
+import warnings
+
 import peft  # noqa: F401
+
+# peft 0.21 reads transformers' deprecated `is_gradient_checkpointing` whenever it wraps a model: a notice on
+# every run that no user can act on (the board counted it as the run's warning)
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)

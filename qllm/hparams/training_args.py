@@ -51,6 +51,15 @@ class TrainingArguments(HfTrainingArguments):
     def __post_init__(self) -> None:
         from qllm.hparams.precision import bf16_supported, cuda_available
 
+        # `--gradient_checkpointing` (LLaMA-Factory's and the upstream scripts' name) is transformers 5's
+        # `--activation_checkpointing`: passed on under the new name, without a deprecation notice per run
+        for old, new in (
+            ("gradient_checkpointing", "activation_checkpointing"),
+            ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs"),
+        ):
+            if getattr(self, new) is None and getattr(self, old) is not None:
+                setattr(self, new, getattr(self, old))
+
         if not self.output_dir:  # transformers would silently write to ./trainer_output
             raise ArgumentError("output_dir", "is required; e.g. --output_dir saves/qllm-tiny/lora/run1")
         if self.pure_bf16 and (self.fp16 or self.bf16):
