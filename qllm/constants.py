@@ -26,6 +26,7 @@ EVALUATIONS_FOLDER = "eval"  # in a run's folder: the board's and compare's eval
 # An evaluation's save_dir
 SCORING = "Scoring"  # the label of an evaluation's own progress bar: the board reads its percentage, no other
 RESULTS_FILE = "results.json"
+TRAIN_RESULTS = "train_results.json"  # the Trainer's metrics of a finished run (train_loss: the mean)
 EVAL_ARGS = "eval_args.yaml"
 EXPORT_ARGS = "export_args.yaml"  # the arguments of a board export, beside its console.log
 EXPORTED_MODEL = "model"  # a board export's merged model, inside the export's folder

@@ -314,7 +314,12 @@ def test_vqc_run_with_live_chart_from_the_run_log(page, board):
     )
     assert chart["x"] == [r["current_steps"] for r in logged if r["loss"] is not None]
     assert chart["y"] == pytest.approx([r["loss"] for r in logged if r["loss"] is not None])
-    assert "final loss" in status(page) and (run / "adapter_model.safetensors").is_file()
+    # the two losses a finished run has, each named for what it is
+    mean = json.loads((run / "train_results.json").read_text())["train_loss"]
+    last = [r["loss"] for r in logged if r["loss"] is not None][-1]
+    shown = status(page)
+    assert f"last step's loss {last:.4f}" in shown and f"mean training loss {mean:.4f}" in shown, shown
+    assert (run / "adapter_model.safetensors").is_file()
     # the log box shows step lines, not the Trainer's dicts, library warnings or a pile of progress bars
     shown_log = page.locator("#log textarea").input_value()
     assert re.search(r"step \d+/\d+ loss", shown_log) and "{'loss'" not in shown_log, shown_log
@@ -505,6 +510,34 @@ def test_a_run_that_crashes_shows_its_cause(page):
     page.click("#start")
     wait_for(lambda: "Failed" in status(page), 120, "the failed status")
     assert "per_dim_features" in status(page), status(page)
+
+
+@pytest.fixture
+def small_disk(board):
+    """A 1 MB file system (tmpfs) mounted where the board saves the run "browser-full"; root only."""
+    _, saves = board
+    folder = saves / "qllm-tiny" / "lora" / "browser-full"
+    folder.mkdir(parents=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def test_a_full_disk_is_named_and_the_run_resumes_once_there_is_space(page, small_disk):
+    configure_tiny_run(page, "lora", "browser-full", samples=80, save_steps=1)
+    page.click("#start")
+    wait_for(lambda: "Failed · output" in status(page) and "browser-full" in status(page), 180, "the failure", page)
+    shown = status(page)
+    assert "no space left on" in shown and "while saving checkpoint-" in shown, shown
+    assert "Traceback" not in shown and "Start with the same run name resumes" in shown, shown
+    kept = [path.name for path in checkpoints(small_disk)]
+    assert kept and kept[-1] in shown, (kept, shown)
+    # what the person does next: make room, press Start again with the same name
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    page.click("#start")
+    wait_for(lambda: "Finished · output" in status(page) and "browser-full" in status(page), 180, "the end", page)
+    assert f"resuming from {small_disk / kept[-1]}" in (small_disk / "console.log").read_text()
 
 
 def chat_turns(page, role: str) -> list[str]:

@@ -20,7 +20,7 @@ import pytest
 from seed import DATA_DIR
 
 from qllm.cli import main
-from qllm.constants import ADAPTER_CONFIG, ADAPTER_WEIGHTS, FINISHED_MARKER, RUN_LOCK, TRAINER_STATE
+from qllm.constants import ADAPTER_CONFIG, ADAPTER_WEIGHTS, FINISHED_MARKER, RUN_LOCK, TRAINER_STATE, checkpoint_step
 from qllm.errors import ArgumentError
 from qllm.train.log_file import read_log
 from qllm.train.output_dir import plan_output_dir
@@ -184,3 +184,41 @@ def test_a_typo_in_a_config_file_is_refused_with_the_closest_name(tmp_path, conf
         run_train([str(path)])
     assert caught.value.field == field and f"did you mean {suggestion}?" in caught.value.message
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB file system (tmpfs): room for a few qllm-tiny checkpoints, not for a run's all; root only."""
+    folder = tmp_path / "small_disk"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def test_a_disk_that_fills_while_saving_ends_in_one_line_and_the_run_resumes(small_disk):
+    run = small_disk / "run"
+    command = [sys.executable, "-m", "qllm", "train"]
+    for key, value in flags(run, max_steps=6).items():
+        command += [f"--{key}", str(value)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    failed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert failed.returncode == 2, failed.stderr[-3000:]
+    assert "Traceback" not in failed.stderr, failed.stderr[-3000:]
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, failed.stderr[-3000:]
+    kept = checkpoint_step(plan_output_dir(str(run), overwrite=False))  # the last complete checkpoint resumes
+    assert errors[0].startswith(
+        f"error: --output_dir: no space left on {small_disk} while saving checkpoint-{kept + 1}"
+    )
+    assert "a checkpoint takes" in errors[0] and f"resume from checkpoint-{kept}" in errors[0], errors[0]
+    assert not (run / f"checkpoint-{kept + 1}").exists()  # the half-written one is gone, its space freed
+    assert "no space left on" in (run / "run.log").read_text()
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)  # the user makes room
+    resumed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resuming from {run / f'checkpoint-{kept}'}" in resumed.stderr
+    state = json.loads((run / TRAINER_STATE).read_text())
+    assert state["global_step"] == 6 and (run / FINISHED_MARKER).is_file()

@@ -25,6 +25,7 @@ from qllm.hparams.training_args import TrainingArguments
 from qllm.model.loader import load_model, load_tokenizer
 from qllm.model.saved_adapter import check_resume_settings
 from qllm.train.callbacks import LogCallback, NothingLeftToTrain, ReplicaCheck, RunManifest, StopAtTheEnd
+from qllm.train.disk_full import disk_full_error
 from qllm.train.output_dir import (
     FINAL_STAGING,
     claim_run_folder,
@@ -77,6 +78,15 @@ def save_final_adapter(trainer, output_dir: Path) -> None:
     trainer.save_model(str(staging))  # every process takes part (ZeRO-3 gathers); the main one writes
     if trainer.args.should_save:
         move_final_adapter(staging, output_dir)
+
+
+def end_progress_bar(trainer) -> None:
+    """Close the Trainer's progress bar as the end of training does, so a failure's message starts a line."""
+    from transformers.trainer_callback import ProgressCallback
+
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, ProgressCallback) and callback.training_bar is not None:
+            callback.on_train_end(trainer.args, trainer.state, trainer.control)
 
 
 @dataclasses.dataclass
@@ -132,6 +142,7 @@ def _train_into(args: TrainArgs, checkpoint, splits, tokenizer, model, callbacks
             claim_run_folder(output_dir, [TRAIN_ARGS, RUN_LOG, TRAINER_LOG])
         output_dir.mkdir(parents=True, exist_ok=True)
     handler = _attach_run_log(output_dir, resume=checkpoint is not None) if main_process else logging.NullHandler()
+    trainer = None
     try:
         if main_process:
             (output_dir / TRAIN_ARGS).write_text(
@@ -172,7 +183,14 @@ def _train_into(args: TrainArgs, checkpoint, splits, tokenizer, model, callbacks
             record_run_files(output_dir)
         logger.info("saved the %s adapter to %s", finetuning_args.finetuning_type, output_dir)
         return TrainOutcome(metrics=metrics, model=trainer.model)
-    except Exception:
+    except Exception as error:
+        if trainer is not None:
+            end_progress_bar(trainer)
+        full = disk_full_error(error, output_dir) if main_process else None
+        if full is not None:
+            # into run.log only: the command line prints the same line as its error
+            handler.handle(logger.makeRecord(logger.name, logging.ERROR, __file__, 0, "%s", (full,), None))
+            raise full from error
         logger.exception("training failed")
         raise
     finally:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from qllm.constants import CONSOLE_LOG, TRAIN_ARGS, TRAINER_LOG, checkpoints
+from qllm.constants import CONSOLE_LOG, TRAIN_ARGS, TRAIN_RESULTS, TRAINER_LOG
 from qllm.errors import ArgumentError
 from qllm.train.log_file import read_log
-from qllm.train.output_dir import claim_run_folder
+from qllm.train.output_dir import claim_run_folder, last_complete_checkpoint
 from qllm.webui.charts import compare_figure, keep_zoom, loss_figure
 from qllm.webui.control import (
     dataset_choices,
@@ -85,28 +86,53 @@ def progress_html(record: dict[str, Any] | None, lang: str) -> str:
     )
 
 
+def error_line(log_tail: str) -> str | None:
+    """The one-line `error: …` a command ends with when it refuses or stops on bad input or a full disk."""
+    lines = [line for line in log_tail.splitlines() if line.startswith("error: ")]
+    return lines[-1].removeprefix("error: ") if lines else None
+
+
+def mean_train_loss(folder: Path) -> float | None:
+    """The run's mean training loss (the Trainer's ``train_loss``), written only by a run that finished."""
+    try:
+        return float(json.loads((folder / TRAIN_RESULTS).read_text(encoding="utf-8"))["train_loss"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def status_markdown(runner: Runner, lang: str, state: RunState | None = None) -> str:
-    """The outcome in plain words: progress, final losses and path, or the cause of a failure."""
+    """The outcome in plain words: progress, losses (each named for what it is) and path, or why it failed.
+
+    A failed or stopped run that kept a complete checkpoint says so: Start with the same run
+    name resumes from it.
+    """
     state = state or runner.train_state()
     if state is None:
         return text("idle", lang)
-    records = read_log(state.folder)
+    folder = Path(state.folder)
+    records = read_log(folder)
     losses = [r["loss"] for r in records if r.get("loss") is not None]
     evals = [r["eval_loss"] for r in records if r.get("eval_loss") is not None]
     head = f"**{text(state.status, lang)}** · {text('output_dir', lang)} `{state.folder}`"
     if state.status == "running":
         return head
+    resumable = last_complete_checkpoint(folder) if state.status in ("failed", "stopped") else None
+    resume = f"{text('resumable', lang)} `{resumable.name}`" if resumable else None
     if state.status == "failed":
         tail = runner.log_tail(12, state)
-        return f"{head}\n\n{text('cause', lang)}:\n```\n{tail}\n```"
+        error = error_line(tail)
+        cause = f"{text('error', lang)}: {error}" if error else f"{text('cause', lang)}:\n```\n{tail}\n```"
+        return f"{head}\n\n{cause}" + (f"\n\n{resume}" if resume else "")
     details = []
     if losses:
-        details.append(f"{text('final', lang)} {losses[-1]:.4f}")
+        details.append(f"{text('last_step_loss', lang)} {losses[-1]:.4f}")
+    mean = mean_train_loss(folder) if state.status == "finished" else None
+    if mean is not None:
+        details.append(f"{text('mean_train_loss', lang)} {mean:.4f}")
     if evals:
         details.append(f"{text('final_eval', lang)} {evals[-1]:.4f}")
-    saved = checkpoints(state.folder)
-    if state.status == "stopped" and saved:
-        details.append(f"checkpoint `{saved[-1].name}`")
+    if resume:
+        details.append(resume)
     return head + (" · " + " · ".join(details) if details else "")
 
 
