@@ -222,3 +222,26 @@ def test_a_disk_that_fills_while_saving_ends_in_one_line_and_the_run_resumes(sma
     assert f"resuming from {run / f'checkpoint-{kept}'}" in resumed.stderr
     state = json.loads((run / TRAINER_STATE).read_text())
     assert state["global_step"] == 6 and (run / FINISHED_MARKER).is_file()
+
+
+def test_n_shot_beyond_a_subject_s_solved_examples_is_said_once_and_recorded(tmp_path, caplog):
+    # the bundled sample has 5 solved (dev) examples per subject
+    flags = ["--model_name_or_path", "qllm-tiny", "--task", "mmlu_sample", "--task_dir", str(tmp_path / "none")]
+    with caplog.at_level("WARNING", logger="qllm"):
+        assert main(["eval", *flags, "--n_shot", "7", "--save_dir", str(tmp_path / "scores")]) == 0
+    said = [record.getMessage() for record in caplog.records if "--n_shot" in record.getMessage()]
+    assert len(said) == 1 and said[0].startswith("--n_shot 7: 5 of 5 subjects have fewer solved examples"), said
+    results = json.loads((tmp_path / "scores" / "results.json").read_text())
+    assert set(results["fewer_shots"].values()) == {5} and len(results["fewer_shots"]) == 5
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="qllm"):
+        assert main(["eval", *flags, "--n_shot", "5"]) == 0
+    assert not [record for record in caplog.records if "--n_shot" in record.getMessage()]
+
+
+def test_max_samples_beyond_the_data_is_said_once(tmp_path, caplog):
+    with caplog.at_level("WARNING", logger="qllm"):
+        run_train(flags(tmp_path / "run", max_samples=100_000, max_steps=1))
+    said = [record.getMessage() for record in caplog.records if "--max_samples" in record.getMessage()]
+    assert len(said) == 1 and said[0].startswith("--max_samples 100000: 'qllm_tasks' has "), said
+    assert said[0].endswith("all of them are used")

@@ -77,12 +77,22 @@ def load_standard(data_args: DataArguments, stage: str, split: str | None = None
     from datasets import concatenate_datasets
 
     fill = {"{{name}}": data_args.identity_name, "{{author}}": data_args.identity_author}
-    parts = []
+    parts, fewer = [], []
     for attr in get_dataset_attrs(data_args.dataset_names, data_args.dataset_dir):
         raw = load_raw(attr, data_args.dataset_dir, split)
         if data_args.max_samples:
             raw = first_records(raw, data_args.max_samples)
+            held = sum(len(rows) for _, rows in raw)
+            if held < data_args.max_samples:
+                fewer.append(f"'{attr.name}' has {held}")
         parts.append(to_standard(raw, attr, fill, stage, data_args.skip_bad_records))
+    if fewer:  # said once per run: the schedule and the scores are of fewer examples than asked for
+        logger.warning(
+            "--max_samples %d: %s%s; all of them are used",
+            data_args.max_samples,
+            ", ".join(fewer),
+            f" ({split} split)" if split else "",
+        )
     return concatenate_datasets(parts) if len(parts) > 1 else parts[0]
 
 

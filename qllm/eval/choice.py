@@ -8,6 +8,7 @@ Social Sciences, Humanities, Other) and on average over all questions.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -33,6 +34,8 @@ PROMPTS = {
     "zh": ("以下是中国关于{subject}考试的单项选择题，请选出其中的正确答案。\n\n", "答案："),
 }
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class ChoiceResult:
@@ -41,10 +44,13 @@ class ChoiceResult:
     data: str  # where the questions came from (describe_source)
     subjects: dict[str, dict] = field(default_factory=dict)  # display name -> {category, correct, total, accuracy}
     categories: dict[str, float] = field(default_factory=dict)  # category and "Average" -> accuracy in %
+    fewer_shots: dict[str, int] = field(default_factory=dict)  # subject key -> solved examples, where < n_shot
 
     def table(self) -> str:
         lines = [f"{self.task} ({self.split}) · {self.data}", f"{'category':<18}{'accuracy':>10}"]
         lines += [f"{name:<18}{value:>10.2f}" for name, value in self.categories.items()]
+        if self.fewer_shots:
+            lines.append(f"{len(self.fewer_shots)} subjects had fewer solved examples than --n_shot")
         return "\n".join(lines)
 
 
@@ -104,8 +110,22 @@ def evaluate_choice(
     subjects: list[Subject] = read_subjects(folder)
     result = ChoiceResult(task=task, split=split, data=describe_source(folder))
     category_hits: dict[str, list[bool]] = defaultdict(list)
+    solved = {
+        subject.key: read_questions(folder, "dev", subject.key)[:n_shot] if n_shot else [] for subject in subjects
+    }
+    short = {key: len(shots) for key, shots in solved.items() if len(shots) < n_shot}
+    if short:  # said once per run, and kept in the results: the score is not an n_shot score for these subjects
+        result.fewer_shots = short
+        logger.warning(
+            "--n_shot %d: %d of %d subjects have fewer solved examples in their dev split (%s); "
+            "their questions are asked after all they have",
+            n_shot,
+            len(short),
+            len(subjects),
+            ", ".join(f"{key} {count}" for key, count in list(short.items())[:5]) + (", ..." if len(short) > 5 else ""),
+        )
     for subject in tqdm(subjects, desc=f"{SCORING} {task} subjects"):
-        shots = read_questions(folder, "dev", subject.key)[:n_shot] if n_shot else []
+        shots = solved[subject.key]
         questions = read_questions(folder, split, subject.key)
         prompts = [build_prompt(template, tokenizer, subject.name, shots, q, lang) for q in questions]
         predictions = predict_letters(model, tokenizer, prompts, batch_size)

@@ -74,6 +74,7 @@ def run_eval(source: Source) -> dict[str, Any]:
             data=scored.data,
             categories=scored.categories,
             subjects=scored.subjects,
+            fewer_shots=scored.fewer_shots,
         )
         table = scored.table()
     results["table"] = table
