@@ -10,9 +10,11 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from qllm.constants import ADAPTER_CONFIG, ADAPTER_WEIGHTS, FINISHED_MARKER, TRAIN_ARGS, TRAINER_STATE
 from qllm.data.loader import to_standard
 from qllm.data.records import read_records
 from qllm.data.registry import get_dataset_attrs
@@ -85,3 +87,110 @@ def test_any_file_bytes_read_or_are_one_argument_error(tmp_path_factory, suffix,
         assert "\n" not in str(err) and str(path) in str(err)
     else:
         assert rows and all(isinstance(row, dict) for row in rows)
+
+
+# -- saved folders: any damage to any file of an adapter or a checkpoint -----------------------------------------
+
+SAVED = settings(
+    max_examples=30,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory) -> Path:
+    """A finished 2-step vqc run of qllm-tiny with checkpoint-1 and checkpoint-2."""
+    from qllm.train.workflow import run_train
+
+    folder = tmp_path_factory.mktemp("saved") / "run"
+    run_train(
+        {"model_name_or_path": "qllm-tiny", "dataset": "qllm_tasks", "dataset_dir": str(DATA_DIR),
+         "finetuning_type": "vqc", "n_qubits": 4, "output_dir": str(folder), "max_samples": 8, "cutoff_len": 32,
+         "per_device_train_batch_size": 2, "max_steps": 2, "save_steps": 1, "logging_steps": 1}
+    )  # fmt: skip
+    return folder
+
+
+def damage(path: Path, how: str, at: float, data: bytes) -> None:
+    """Truncate, overwrite a stretch, replace or empty a file, at a relative position ``at``."""
+    content = path.read_bytes()
+    offset = int(at * len(content))
+    if how == "truncate":
+        path.write_bytes(content[:offset])
+    elif how == "overwrite":
+        path.write_bytes(content[:offset] + data + content[offset + len(data) :])
+    elif how == "replace":
+        path.write_bytes(data)
+    else:
+        path.write_bytes(b"")
+
+
+damages = st.tuples(
+    st.sampled_from(["truncate", "overwrite", "replace", "empty"]),
+    st.floats(min_value=0, max_value=1),
+    st.binary(min_size=1, max_size=16),
+)
+config_edits = st.tuples(st.sampled_from(["n_qubits", "q_depth", "target_modules", "peft_type", "r"]), json_values)
+
+
+def one_line(err: ArgumentError, field: str) -> None:
+    assert "\n" not in str(err) and str(err).startswith(f"--{field}: "), str(err)
+
+
+@SAVED
+@given(
+    name=st.sampled_from(["adapter_config.json", "adapter_model.safetensors", "settings"]),
+    how=damages,
+    edit=config_edits,
+)
+def test_any_damage_to_a_saved_adapter_loads_or_is_one_line(saved_run, tmp_path_factory, name, how, edit):
+    import json
+    import shutil
+
+    import torch
+
+    from qllm.adapters.attach import load_adapters
+    from qllm.model.loader import load_model
+
+    folder = Path(tmp_path_factory.mktemp("adapter")) / "adapter"
+    shutil.copytree(saved_run / "checkpoint-2", folder)
+    if name == "settings":  # a config that still parses, one of its settings changed to any JSON value
+        config = json.loads((folder / ADAPTER_CONFIG).read_text())
+        config[edit[0]] = edit[1]
+        (folder / ADAPTER_CONFIG).write_text(json.dumps(config))
+    else:
+        damage(folder / name, *how)
+    try:
+        model = load_adapters(load_model("qllm-tiny"), str(folder), is_trainable=False)
+    except ArgumentError as err:
+        one_line(err, "adapter_name_or_path")
+    else:
+        with torch.no_grad():
+            assert model(torch.tensor([[1, 2, 3]])).logits.shape[-1] > 0
+
+
+@SAVED
+@given(
+    name=st.sampled_from(["optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json", ADAPTER_WEIGHTS]),
+    how=damages,
+)
+def test_any_damage_to_the_last_checkpoint_resumes_or_is_one_line(saved_run, tmp_path_factory, name, how):
+    """Resuming the run, after damage to its last checkpoint: from a checkpoint, or one line; never a traceback."""
+    import json
+    import shutil
+
+    from qllm.train.workflow import run_train
+
+    folder = Path(tmp_path_factory.mktemp("resume")) / "run"
+    shutil.copytree(saved_run, folder)
+    (folder / FINISHED_MARKER).unlink()  # a stopped run: it resumes from its last usable checkpoint
+    damage(folder / "checkpoint-2" / name, *how)
+    settings_now = yaml.safe_load((folder / TRAIN_ARGS).read_text())
+    try:
+        run_train({**settings_now, "output_dir": str(folder), "max_steps": 3})
+    except ArgumentError as err:
+        one_line(err, "output_dir")
+    else:
+        assert json.loads((folder / TRAINER_STATE).read_text())["global_step"] == 3

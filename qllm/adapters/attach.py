@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from qllm.constants import ADAPTER_CONFIG
 from qllm.errors import ArgumentError, InvalidField
 from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.hparams.lists import split_names
@@ -68,19 +69,30 @@ def load_adapters(model, adapter_name_or_path: str, is_trainable: bool):
     for path in paths:
         check_saved_adapter(path)
         check_base_model(model, path)
+    path = paths[0]
     try:
         for path in paths[:-1]:
             model = PeftModel.from_pretrained(model, path).merge_and_unload()
-        return PeftModel.from_pretrained(model, paths[-1], is_trainable=is_trainable)
+        path = paths[-1]
+        return PeftModel.from_pretrained(model, path, is_trainable=is_trainable)
     except InvalidField as err:  # a saved config its method refuses (e.g. an old quanTA layout)
         raise ArgumentError("adapter_name_or_path", err.message) from None
-    except RuntimeError as err:  # shape mismatch: the adapter was trained on another base model
-        if "size mismatch" in str(err):
-            raise ArgumentError(
-                "adapter_name_or_path",
-                f"'{paths[-1]}' was trained on a base model of another shape; load it with the model it was trained on",
-            ) from None
-        raise
+    except RuntimeError as err:  # shape mismatch: another base model, or settings edited after training
+        if "size mismatch" not in str(err):
+            raise
+        raise ArgumentError(
+            "adapter_name_or_path",
+            f"the weights in '{path}' do not fit this base model with the settings in its {ADAPTER_CONFIG}; "
+            "load it with the model it was trained on, or train it again",
+        ) from err
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as err:  # settings no adapter is made of
+        logger.debug("loading %s failed", path, exc_info=True)
+        why = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ArgumentError(
+            "adapter_name_or_path",
+            f"the settings in {ADAPTER_CONFIG} of '{path}' do not make an adapter ({why}); "
+            "train it again, or point at another checkpoint of the run",
+        ) from err
 
 
 def attach_adapter(model, finetuning_args: FinetuningArguments, adapter_name_or_path: str | None, is_trainable: bool):

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -116,11 +117,30 @@ def checkpoint_problem(checkpoint: Path) -> str | None:
     damaged adapter files means the files were damaged later (a full disk, a copy cut short).
     """
     try:
-        json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))
+        state = json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "incomplete (the run ended while saving it)"
-    problem = saved_adapter_problem(checkpoint)
+    if not isinstance(state, dict) or not isinstance(state.get("global_step"), int):
+        return f"unusable ({TRAINER_STATE} holds no step count)"
+    problem = saved_adapter_problem(checkpoint) or damaged_torch_file(checkpoint)
     return f"unusable ({problem})" if problem else None
+
+
+def damaged_torch_file(checkpoint: Path) -> str | None:
+    """Which of the checkpoint's torch files (optimizer, scheduler, random states) is damaged, in words.
+
+    torch saves a zip archive whose members carry CRC-32 checksums: zipfile's own check finds
+    a file cut short or changed without loading it (and without importing torch).
+    """
+    for path in sorted([*checkpoint.glob("*.pt"), *checkpoint.glob("*.pth")]):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                whole = archive.testzip() is None and any(name.endswith("/data.pkl") for name in archive.namelist())
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError, RuntimeError):  # RuntimeError: bad CRC, zlib
+            whole = False
+        if not whole:
+            return f"{path.name} is damaged or cut short"
+    return None
 
 
 def is_complete(checkpoint: Path) -> bool:
@@ -128,8 +148,8 @@ def is_complete(checkpoint: Path) -> bool:
 
 
 def last_complete_checkpoint(output_dir: Path) -> Path | None:
-    complete = [checkpoint for checkpoint in checkpoints(output_dir) if is_complete(checkpoint)]
-    return complete[-1] if complete else None
+    """The newest checkpoint a run can resume from (checked newest first: each check reads its files)."""
+    return next((checkpoint for checkpoint in reversed(checkpoints(output_dir)) if is_complete(checkpoint)), None)
 
 
 def set_aside_incomplete_checkpoints(output_dir: Path) -> None:
