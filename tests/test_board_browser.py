@@ -320,6 +320,8 @@ def test_vqc_run_with_live_chart_from_the_run_log(page, board):
     shown = status(page)
     assert f"last step's loss {last:.4f}" in shown and f"mean training loss {mean:.4f}" in shown, shown
     assert (run / "adapter_model.safetensors").is_file()
+    # the finished run is in the top bar's Adapter picker, picked, with no Refresh
+    wait_for(lambda: page.locator("#adapter input").input_value() == "browser-vqc", 20, "the new adapter picked", page)
     # the log box shows step lines, not the Trainer's dicts, library warnings or a pile of progress bars
     shown_log = page.locator("#log textarea").input_value()
     assert re.search(r"step \d+/\d+ loss", shown_log) and "{'loss'" not in shown_log, shown_log
@@ -421,12 +423,19 @@ def test_pickers_are_filled_on_load_and_preselect_the_newest_finished_run(page, 
                  "the lora runs in the Adapter picker on load", page)  # fmt: skip
         page.get_by_role("tab", name="Evaluate").click()
         page.locator("#eval_adapters input").first.click()
-        wait_for(lambda: newest in page.locator("ul[role=listbox]").first.inner_text(), 30,
-                 "the runs in Evaluate's list on load")  # fmt: skip
+        listed = lambda: page.locator("ul[role=listbox]").first.inner_text()  # noqa: E731
+        wait_for(lambda: f"lora/{newest}" in listed() and "vqc/browser-vqc" in listed(), 30,
+                 "the runs of every method in Evaluate's list on load")  # fmt: skip
         page.keyboard.press("Escape")
         choose(page, "finetuning_type", "vqc")
         wait_for(lambda: page.locator("#adapter input").input_value() == "browser-vqc", 30,
                  "the newest finished vqc run picked", page)  # fmt: skip
+        # "none" is a choice of its own: the chat then loads the base model alone
+        choose(page, "adapter", "none (base model)")
+        page.get_by_role("tab", name="Chat").click()
+        page.click("#load_model")
+        wait_for(lambda: "Loaded" in status(page, "chat_status"), 60, "the base model to load", page)
+        assert "browser" not in status(page, "chat_status"), status(page, "chat_status")
     finally:
         shutil.rmtree(stopped)
 
@@ -492,6 +501,15 @@ def test_compare_overlays_runs_of_two_methods(page):
     )
     table = page.locator("#compare_table").inner_text()
     assert "vqc/browser-vqc" in table and "lora/browser-long" in table and "finished" in table
+    # hovering the chart: the step once, each run named once with its value
+    box = page.locator("#compare_plot .nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    hover = lambda: " ".join(page.locator("#compare_plot .hoverlayer text").all_text_contents())  # noqa: E731
+    wait_for(lambda: "browser" in hover(), 10, "the hover box")
+    shown = hover()
+    for name in ("vqc/browser-vqc", "lora/browser-long"):  # e.g. "vqc/browser-vqc : 5.3363", not the name twice
+        assert re.search(rf"{name} : \d+\.\d{{4}}", shown) and shown.count(f"{name} :") == 1, shown
+    assert "step" not in shown.partition("browser")[2], shown  # no "step 20 loss 4.8653" after the name
     choose(page, "lang", "中文")  # tables and charts follow the language, not only the labels
     page.click("#compare")
     wait_for(lambda: "最终验证损失" in page.locator("#compare_table").inner_text(), 30, "the Chinese table headers")
@@ -510,34 +528,9 @@ def test_a_run_that_crashes_shows_its_cause(page):
     page.click("#start")
     wait_for(lambda: "Failed" in status(page), 120, "the failed status")
     assert "per_dim_features" in status(page), status(page)
-
-
-@pytest.fixture
-def small_disk(board):
-    """A 1 MB file system (tmpfs) mounted where the board saves the run "browser-full"; root only."""
-    _, saves = board
-    folder = saves / "qllm-tiny" / "lora" / "browser-full"
-    folder.mkdir(parents=True)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True).returncode:
-        pytest.skip("mounting a small tmpfs needs root")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
-def test_a_full_disk_is_named_and_the_run_resumes_once_there_is_space(page, small_disk):
-    configure_tiny_run(page, "lora", "browser-full", samples=80, save_steps=1)
-    page.click("#start")
-    wait_for(lambda: "Failed · output" in status(page) and "browser-full" in status(page), 180, "the failure", page)
-    shown = status(page)
-    assert "no space left on" in shown and "while saving checkpoint-" in shown, shown
-    assert "Traceback" not in shown and "Start with the same run name resumes" in shown, shown
-    kept = [path.name for path in checkpoints(small_disk)]
-    assert kept and kept[-1] in shown, (kept, shown)
-    # what the person does next: make room, press Start again with the same name
-    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
-    page.click("#start")
-    wait_for(lambda: "Finished · output" in status(page) and "browser-full" in status(page), 180, "the end", page)
-    assert f"resuming from {small_disk / kept[-1]}" in (small_disk / "console.log").read_text()
+    # a run that logged no step: the chart says so instead of showing bare axes
+    notes = lambda: page.locator("#loss_plot .annotation-text").all_text_contents()  # noqa: E731
+    wait_for(lambda: "no step logged yet" in notes(), 20, "the empty chart's note", page)
 
 
 def chat_turns(page, role: str) -> list[str]:
@@ -563,8 +556,8 @@ def test_chat_is_a_conversation_that_survives_a_reload(page):
     page.get_by_role("tab", name="Chat").click()
     page.locator("#temperature input[type=number]").fill("0")
     page.click("#load_model")
-    wait_for(lambda: "Loaded" in status(page, "chat_status"), 120, "the model to load")
-    assert "browser-vqc" in status(page, "chat_status")
+    loaded = lambda: "Loaded" in status(page, "chat_status") and "browser-vqc" in status(page, "chat_status")  # noqa: E731
+    wait_for(loaded, 120, "the adapter to load")
     page.evaluate("""() => {
         window.replySnapshots = [];
         const box = document.querySelector('#chatbot');
@@ -601,9 +594,8 @@ def test_chat_is_a_conversation_that_survives_a_reload(page):
 
 
 def test_an_evaluation_has_its_own_stop(page):
-    choose(page, "finetuning_type", "vqc")
     page.get_by_role("tab", name="Evaluate").click()
-    choose(page, "eval_adapters", "browser-vqc")
+    choose(page, "eval_adapters", "vqc/browser-vqc")
     fill(page, "n_shot", 5)
     page.click("#start_eval")
     wait_for(lambda: "Running" in status(page, "eval_status"), 60, "the evaluation to start")
@@ -615,10 +607,13 @@ def test_an_evaluation_has_its_own_stop(page):
     wait_for(lambda: "Stopped" in status(page, "eval_status"), 30, "the stopped evaluation", page)
 
 
-def test_evaluate_tab_scores_the_adapter(page):
-    choose(page, "finetuning_type", "vqc")
+def test_evaluate_tab_scores_adapters_of_two_methods_together(page, board):
+    _, saves = board
+    lora = f"lora/browser-long/{checkpoints(saves / 'qllm-tiny' / 'lora' / 'browser-long')[-1].name}"
+    choose(page, "finetuning_type", "quanTA")  # the top bar's method does not narrow what Evaluate scores
     page.get_by_role("tab", name="Evaluate").click()
-    choose(page, "eval_adapters", "browser-vqc")
+    choose(page, "eval_adapters", "vqc/browser-vqc")
+    choose(page, "eval_adapters", lora)
     fill(page, "n_shot", 1)
     page.evaluate("""() => {
         window.evalStatuses = [];
@@ -632,7 +627,13 @@ def test_evaluate_tab_scores_the_adapter(page):
     assert running and "100%" not in running[0], running  # the model-loading bars are not the evaluation's progress
     page.wait_for_timeout(2500)
     wait_for(lambda: "Average accuracy (%)" in page.locator("#eval_results").inner_text(), 20, "the category table")
+    # readable numbers: a header for each column, two decimals throughout, how many questions, how to read Average
+    scores = page.locator("#eval_results").inner_text()
+    assert all(word in scores for word in ("score", "value", "questions")), scores
+    assert re.search(r"Average accuracy \(%\)\s+\d+\.\d\d\s+\d+/60", scores), scores  # 5 subjects x 12
+    assert "chance level 25 %" in status(page, "eval_note"), status(page, "eval_note")
     wait_for(lambda: "browser-vqc" in page.locator("#eval_history").inner_text(), 20, "the history row")
+    wait_for(lambda: lora in page.locator("#eval_history").inner_text(), 20, "the lora row")
     history = page.locator("#eval_history").inner_text()
     assert re.search(r"vqc/browser-vqc\s+\S+\s+\S+\s+1\s", history), history  # adapter, task, split, n_shot = 1
     wait_for(
@@ -643,13 +644,8 @@ def test_evaluate_tab_scores_the_adapter(page):
 
 def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
     _, saves = board
-    choose(page, "finetuning_type", "vqc")
-    page.get_by_role("tab", name="Export").click()
-    wait_for(lambda: "cannot be exported" in status(page, "export_explanation"), 20, "the vqc explanation", page)
-    page.click("#start_export")
-    wait_for(lambda: "cannot be exported" in status(page, "export_status"), 20, "the refusal", page)
-    assert not (saves / "qllm-tiny" / "exports").exists(), "nothing started"
     choose(page, "finetuning_type", "lora")
+    page.get_by_role("tab", name="Export").click()
     wait_for(lambda: page.locator("#adapter input").input_value().startswith("browser-long"), 20, "a lora adapter")
     wait_for(lambda: status(page, "export_explanation").strip() == "", 20, "no explanation for lora")
     fill(page, "export_name", "browser-export")
@@ -661,3 +657,44 @@ def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
 
     assert AutoModelForCausalLM.from_pretrained(model).config.model_type == "qwen2", "a standalone model"
     page.screenshot(path=str(SCREENSHOTS / "export_tab.png"), full_page=True)
+    # then a vqc adapter: one clear state, the reason alone, Export disabled, no name suggested
+    choose(page, "finetuning_type", "vqc")
+    wait_for(lambda: "cannot be exported" in status(page, "export_explanation"), 20, "the vqc explanation", page)
+    assert page.locator("#start_export").is_disabled() and field_value(page, "export_name") == ""
+    assert not page.locator("#export_status").is_visible() and not page.locator("#export_log").is_visible()
+    assert page.get_by_text("cannot be exported").count() == 1
+    exports = sorted(path.name for path in (saves / "qllm-tiny" / "exports").iterdir())
+    page.locator("#start_export").click(force=True)  # a click on the disabled button starts nothing
+    page.wait_for_timeout(1000)
+    assert sorted(path.name for path in (saves / "qllm-tiny" / "exports").iterdir()) == exports
+    choose(page, "finetuning_type", "lora")  # back to lora: the last export shows again
+    wait_for(lambda: page.locator("#export_status").is_visible() and not page.locator("#start_export").is_disabled(),
+             20, "the lora export state")  # fmt: skip
+
+
+@pytest.fixture
+def small_disk(board):
+    """A 1 MB file system (tmpfs) mounted where the board saves the run "browser-full"; root only."""
+    _, saves = board
+    folder = saves / "qllm-tiny" / "lora" / "browser-full"
+    folder.mkdir(parents=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def test_a_full_disk_is_named_and_the_run_resumes_once_there_is_space(page, small_disk):
+    configure_tiny_run(page, "lora", "browser-full", samples=80, save_steps=1)
+    page.click("#start")
+    wait_for(lambda: "Failed · output" in status(page) and "browser-full" in status(page), 180, "the failure", page)
+    shown = status(page)
+    assert "no space left on" in shown and "while saving checkpoint-" in shown, shown
+    assert "Traceback" not in shown and "Start with the same run name resumes" in shown, shown
+    kept = [path.name for path in checkpoints(small_disk)]
+    assert kept and kept[-1] in shown, (kept, shown)
+    # what the person does next: make room, press Start again with the same name
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    page.click("#start")
+    wait_for(lambda: "Finished · output" in status(page) and "browser-full" in status(page), 180, "the end", page)
+    assert f"resuming from {small_disk / kept[-1]}" in (small_disk / "console.log").read_text()

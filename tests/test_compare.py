@@ -68,19 +68,27 @@ def test_bad_input_is_one_line_before_anything_runs(saves, capsys, flags, messag
     assert not any(saves.iterdir())
 
 
-def test_the_boards_compare_draws_one_band_per_method_with_several_runs(tmp_path):
+def test_the_boards_compare_draws_one_band_per_experiment_with_several_seeds(tmp_path):
+    """Runs that differ only in their seed are one band; another run of the same method is drawn alone."""
     from qllm.webui.charts import compare_figure
 
     runs = {}
-    for name, losses in {"vqc/s1": [3.0, 2.0, 1.0], "vqc/s2": [5.0, 4.0, 3.0], "lora/one": [4.0, 3.5, 3.0]}.items():
+    experiments = {
+        "vqc/s1": ([3.0, 2.0, 1.0], {"learning_rate": 0.001, "seed": 1}),
+        "vqc/s2": ([5.0, 4.0, 3.0], {"learning_rate": 0.001, "seed": 2}),
+        "vqc/faster": ([2.0, 1.0, 0.5], {"learning_rate": 0.01, "seed": 1}),
+        "lora/one": ([4.0, 3.5, 3.0], {"learning_rate": 0.001, "seed": 1}),
+    }
+    for name, (losses, settings) in experiments.items():
         folder = tmp_path / name
         folder.mkdir(parents=True)
         lines = [json.dumps({"current_steps": step, "loss": loss}) for step, loss in enumerate(losses, start=1)]
         (folder / "trainer_log.jsonl").write_text("\n".join(lines) + "\n")
+        (folder / "train_args.yaml").write_text(json.dumps({**settings, "output_dir": str(folder)}))
         runs[name] = folder
     figure = compare_figure(runs)
     names = [trace.name for trace in figure.data]
-    assert "vqc (mean of 2)" in names and "lora/one" in names
+    assert "vqc (mean of 2)" in names and "vqc/faster" in names and "lora/one" in names, names
     mean = next(trace for trace in figure.data if trace.name == "vqc (mean of 2)")
     assert list(mean.y) == [4.0, 3.0, 2.0]
     band = [trace for trace in figure.data if trace.fill == "tonexty"]

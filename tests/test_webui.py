@@ -194,7 +194,11 @@ def test_a_state_naming_a_reused_pid_is_ended_and_stop_signals_nothing(tmp_path,
         [sys.executable, "-c", "import time; time.sleep(120)"], env={"QLLM_RUN_TOKEN": "theirs"}
     )
     try:
-        created = psutil.Process(stranger.pid).create_time()
+        process = psutil.Process(stranger.pid)
+        deadline = time.time() + 30  # until the child has exec'd: before that it shows the forking parent's environment
+        while process.environ().get("QLLM_RUN_TOKEN") != "theirs" and time.time() < deadline:
+            time.sleep(0.05)
+        created = process.create_time()
         state = {"kind": "train", "folder": str(tmp_path / "run"), "pid": stranger.pid, "status": "running",
                  "pid_created": created - 3600 if identity == "old start time" else created,
                  "token": None if identity == "no token" else "ours"}  # fmt: skip

@@ -54,13 +54,13 @@ def band_traces(label: str, folders: list[Path | str], color: str) -> list:
                 mode="lines",
                 name=f"{label} (mean of {len(folders)})",
                 line={"color": color},
-                hovertemplate=f"{label}<br>step %{{x}}<br>mean loss %{{y:.4f}}",
+                hovertemplate="%{y:.4f}",  # unified hover: the step heads the box, the trace's name leads the line
             ),  # fmt: skip
         ]
     steps, mean, _, _ = band(folders, "eval_loss")
     if steps:
         traces.append(go.Scatter(x=steps, y=mean, mode="markers+lines", name=f"{label} eval (mean)",
-                                 line={"color": color, "dash": "dot"}))  # fmt: skip
+                                 line={"color": color, "dash": "dot"}, hovertemplate="%{y:.4f}"))  # fmt: skip
     return traces
 
 

@@ -6,10 +6,16 @@ import json
 from pathlib import Path
 
 import plotly.graph_objects as go
+import yaml
 
 from qllm.compare.report import COLORS, band_traces
+from qllm.constants import TRAIN_ARGS
 from qllm.train.log_file import loss_series, read_log, smooth
 from qllm.webui.locales import text
+
+# hovermode "x unified": the step heads the hover box and each trace's name leads its line, so a trace
+# adds only its value (repeating name or step gave "loss : step 20 loss 4.8653")
+VALUE = "%{y:.4f}"
 
 
 def _layout(figure: go.Figure, title: str, lang: str) -> go.Figure:
@@ -62,7 +68,7 @@ def loss_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
             mode="lines+markers",
             opacity=0.4,
             line={"color": COLORS[0]},
-            hovertemplate="step %{x}<br>loss %{y:.4f}",
+            hovertemplate=VALUE,
         )
     )
     figure.add_trace(
@@ -72,7 +78,7 @@ def loss_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
             name=text("chart_smoothed", lang),
             mode="lines",
             line={"color": COLORS[0], "width": 3},
-            hovertemplate="step %{x}<br>smoothed %{y:.4f}",
+            hovertemplate=VALUE,
         )
     )
     if eval_steps:
@@ -83,23 +89,46 @@ def loss_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
                 name=text("chart_eval_loss", lang),
                 mode="markers+lines",
                 marker={"size": 9, "color": COLORS[1]},
-                hovertemplate="step %{x}<br>eval %{y:.4f}",
+                hovertemplate=VALUE,
             )
         )
-    return _layout(figure, Path(output_dir).name, lang)
+    _layout(figure, Path(output_dir).name, lang)
+    if not steps:  # a run that has not logged yet (or never did): say so instead of showing bare axes
+        figure.add_annotation(text=text("chart_no_steps", lang), showarrow=False, font={"size": 15})
+        figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+        figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    return figure
+
+
+SEED_ONLY = {"seed", "data_seed", "output_dir", "logging_dir", "run_name", "overwrite_output_dir", "resume_finished"}
+
+
+def settings_key(label: str, output_dir: str | Path) -> str:
+    """What makes runs seeds of one experiment: the same method and train_args.yaml apart from seed and place.
+
+    A run without readable arguments is a group of its own.
+    """
+    try:
+        values = yaml.safe_load((Path(output_dir) / TRAIN_ARGS).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return label
+    if not isinstance(values, dict):
+        return label
+    kept = {key: value for key, value in values.items() if key not in SEED_ONLY}
+    return label.split("/")[0] + json.dumps(kept, sort_keys=True, default=str)
 
 
 def compare_figure(runs: dict[str, str | Path], lang: str = "en") -> go.Figure:
-    """Runs labelled `method/run`: a method with several chosen runs (seeds of one comparison) is drawn as
-    its mean loss with a min-max band; a method with one run as that run's smoothed loss (eval dotted)."""
-    by_method: dict[str, dict[str, str | Path]] = {}
+    """Runs labelled `method/run`: runs whose settings differ only in their seed (seeds of one comparison)
+    are drawn as their mean loss with a min-max band; any other run as its smoothed loss (eval dotted)."""
+    by_settings: dict[str, dict[str, str | Path]] = {}
     for label, output_dir in runs.items():
-        by_method.setdefault(label.split("/")[0], {})[label] = output_dir
+        by_settings.setdefault(settings_key(label, output_dir), {})[label] = output_dir
     figure = go.Figure()
-    for index, (method, group) in enumerate(by_method.items()):
+    for index, group in enumerate(by_settings.values()):
         color = COLORS[index % len(COLORS)]
         if len(group) > 1:
-            for trace in band_traces(method, list(group.values()), color):
+            for trace in band_traces(next(iter(group)).split("/")[0], list(group.values()), color):
                 figure.add_trace(trace)
             continue
         label, output_dir = next(iter(group.items()))
@@ -112,7 +141,7 @@ def compare_figure(runs: dict[str, str | Path], lang: str = "en") -> go.Figure:
                 name=label,
                 mode="lines",
                 line={"color": color},
-                hovertemplate=f"{label}<br>step %{{x}}<br>loss %{{y:.4f}}",
+                hovertemplate=VALUE,
             )
         )
         eval_steps, eval_losses = loss_series(records, "eval_loss")
@@ -124,7 +153,7 @@ def compare_figure(runs: dict[str, str | Path], lang: str = "en") -> go.Figure:
                     name=f"{label} (eval)",
                     mode="markers+lines",
                     line={"color": color, "dash": "dot"},
-                    hovertemplate=f"{label}<br>step %{{x}}<br>eval %{{y:.4f}}",
+                    hovertemplate=VALUE,
                 )
             )
     return _layout(figure, text("chart_by_run", lang), lang)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 from qllm.constants import (
     ADAPTER_CONFIG,
     CONFIGS_FOLDER,
+    EVALUATIONS_FOLDER,
     FINISHED_MARKER,
     RESULTS_FILE,
     TRAINER_LOG,
@@ -22,6 +24,7 @@ from qllm.constants import (
 )
 from qllm.data.registry import DatasetAttr, datasets_with_test_split, load_registry
 from qllm.errors import ArgumentError
+from qllm.methods import METHODS
 from qllm.paths import DATA_DIR, saves_dir
 from qllm.train.log_file import read_log
 from qllm.webui.locales import text
@@ -82,6 +85,19 @@ def list_runs(model: str, method: str) -> list[str]:
             names.append(run.name)
         names += [f"{run.name}/{c.name}" for c in reversed(checkpoints(run)) if (c / ADAPTER_CONFIG).is_file()]
     return names
+
+
+def list_adapters(model: str) -> list[str]:
+    """`method/run` (and `method/run/checkpoint-N`) of every method's saved adapters: what Evaluate scores together."""
+    return [f"{method}/{name}" for method in METHODS for name in list_runs(model, method)]
+
+
+def adapter_folder(model: str, label: str, field: str) -> tuple[str, Path]:
+    """(method, folder) of a `method/run` label from list_adapters, checked to stay inside the saves folder."""
+    method, _, name = label.partition("/")
+    if method not in METHODS or not name:
+        raise ArgumentError(field, f"'{label}' is not a saved adapter (method/run); pick one from the list")
+    return method, run_folder(model, method, name, field)
 
 
 def default_adapter(model: str, method: str, runs: list[str]) -> str | None:
@@ -173,14 +189,18 @@ def load_config(name: str) -> dict[str, Any]:
 
 
 def eval_history(model: str, lang: str = "en") -> list[list[Any]]:
-    """Every saved evaluation of this model's runs: adapter, task, split, n_shot, scores (in ``lang``), data."""
+    """Every saved evaluation of this model's runs and checkpoints, oldest first: when, adapter (`method/run`,
+    `method/run/checkpoint-N`, `base/model`), task, split, n_shot, scores (in ``lang``), data."""
+    root = SAVES / model_folder(model)
+    found = [
+        *root.glob(f"*/*/{EVALUATIONS_FOLDER}/*/{RESULTS_FILE}"),
+        *root.glob(f"*/*/checkpoint-*/{EVALUATIONS_FOLDER}/*/{RESULTS_FILE}"),
+    ]
     rows = []
-    for path in sorted(
-        (SAVES / model_folder(model)).glob(f"*/*/eval/*/{RESULTS_FILE}"), key=lambda p: p.stat().st_mtime
-    ):
+    for path in sorted(found, key=lambda p: p.stat().st_mtime):
         result = json.loads(path.read_text(encoding="utf-8"))
-        run = path.parent.parent.parent  # <method>/<run>/eval/<evaluation>/results.json
-        adapter = f"{run.parent.name}/{run.name}"
+        adapter = path.parent.parent.parent.relative_to(root).as_posix()  # .../eval/<evaluation>/results.json
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
         if result.get("kind") == "exact_match":
             scores = (
                 f"{text('exact_match', lang)} {100 * result['accuracy']:.1f}%, "
@@ -189,7 +209,7 @@ def eval_history(model: str, lang: str = "en") -> list[list[Any]]:
         else:
             scores = ", ".join(f"{text(k, lang)} {v:.1f}" for k, v in result.get("categories", {}).items())
         rows.append(
-            [adapter, result["task"], result["split"], result.get("n_shot", ""), scores, result.get("data", "")]
+            [when, adapter, result["task"], result["split"], result.get("n_shot", ""), scores, result.get("data", "")]
         )
     return rows
 

@@ -232,6 +232,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "output_dir": {"en": "output", "zh": "输出目录"},
     "cause": {"en": "Cause (last lines of the log)", "zh": "原因（日志末尾）"},
     "error": {"en": "Error", "zh": "错误"},
+    "no_adapter": {"en": "none (base model)", "zh": "无（基座模型）"},
     "resumable": {
         "en": "Start with the same run name resumes from its last complete checkpoint",
         "zh": "以相同的实验名称点击“开始”即可从最后一个完整检查点继续",
@@ -247,6 +248,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "chart_smoothed": {"en": "smoothed", "zh": "平滑"},
     "chart_eval_loss": {"en": "eval loss", "zh": "验证损失"},
     "chart_by_run": {"en": "loss by run", "zh": "各实验的损失"},
+    "chart_no_steps": {"en": "no step logged yet", "zh": "尚无已记录的训练步"},
 }
 
 # the tables' column headers, and the words inside their cells
@@ -265,10 +267,10 @@ TABLE_HEADERS: dict[str, dict[str, list[str]]] = {
         "zh": ["实验", "方法", "可训练参数", "最终损失", "最终验证损失", "tokens/秒", "耗时（秒）", "状态"],
     },
     "history": {
-        "en": ["adapter", "task", "split", "n_shot", "scores", "data"],
-        "zh": ["适配器", "任务", "数据划分", "示例数 (n_shot)", "得分", "数据来源"],
+        "en": ["date", "adapter", "task", "split", "n_shot", "scores", "data"],
+        "zh": ["日期", "适配器", "任务", "数据划分", "示例数 (n_shot)", "得分", "数据来源"],
     },
-    "results": {"en": ["", "value"], "zh": ["", "数值"]},
+    "results": {"en": ["score", "value", "questions"], "zh": ["指标", "数值", "题数"]},
 }
 MESSAGES.update(
     {
@@ -287,6 +289,12 @@ MESSAGES.update(
         "Humanities": {"en": "Humanities", "zh": "人文"},
         "Other": {"en": "Other", "zh": "其他"},
         "Average": {"en": "Average", "zh": "平均"},
+        "scores_note": {
+            "en": "Average: the share of all questions answered right (not the mean of the categories); "
+            "chance level {chance:.0f} % ({choices} choices per question)",
+            "zh": "平均：全部题目中答对的比例（不是各类别准确率的平均）；"
+            "随机猜测水平 {chance:.0f} %（每题 {choices} 个选项）",
+        },
     }
 )
 

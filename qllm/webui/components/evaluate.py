@@ -11,36 +11,55 @@ import gradio as gr
 
 from qllm.constants import EVAL_ARGS, EVALUATIONS_FOLDER, RESULTS_FILE, SCORING
 from qllm.errors import ArgumentError
+from qllm.eval.tasks import CHOICES
 from qllm.paths import EVALUATION_DIR
 from qllm.webui.control import (
     BENCHMARKS,
     SAVES,
+    adapter_folder,
     eval_history,
     eval_task_choices,
     file_mtime,
-    list_runs,
+    list_adapters,
     model_folder,
-    run_folder,
 )
 from qllm.webui.locales import LANGUAGES, headers, text
 from qllm.webui.runner import Job, Runner, write_args
 
 
 def result_rows(folder: str, lang: str = "en") -> list[list]:
-    """The latest evaluation's scores, one per row, named in ``lang``."""
+    """The latest evaluation's scores, one per row, named in ``lang``: score, value (two decimals), questions."""
     path = Path(folder) / RESULTS_FILE
     if not path.is_file():
         return []
     result = json.loads(path.read_text(encoding="utf-8"))
     if result.get("kind") == "exact_match":
+        right = round(result["accuracy"] * result["total"])
         return [
-            [f"{text('exact_match', lang)} (%)", round(100 * result["accuracy"], 2)],
-            [text("eval_loss", lang), round(result["eval_loss"], 4)],
+            [f"{text('exact_match', lang)} (%)", f"{100 * result['accuracy']:.2f}", f"{right}/{result['total']}"],
+            [text("eval_loss", lang), f"{result['eval_loss']:.4f}", str(result["total"])],
         ]
+    counts: dict[str, list[int]] = {}  # category -> [right, asked]
+    for subject in result.get("subjects", {}).values():
+        for name in (subject["category"], "Average"):
+            right, asked = counts.setdefault(name, [0, 0])
+            counts[name] = [right + subject["correct"], asked + subject["total"]]
     return [
-        [f"{text(name, lang)} {text('accuracy', lang)} (%)", round(value, 2)]
+        [
+            f"{text(name, lang)} {text('accuracy', lang)} (%)",
+            f"{value:.2f}",
+            "{}/{}".format(*counts.get(name, ("", ""))),
+        ]
         for name, value in result.get("categories", {}).items()
     ]
+
+
+def scores_note(folder: str, lang: str) -> str:
+    """How the multiple-choice table reads: what Average is, and the chance level to compare with."""
+    path = Path(folder) / RESULTS_FILE
+    if not path.is_file() or json.loads(path.read_text(encoding="utf-8")).get("kind") != "choice":
+        return ""
+    return text("scores_note", lang).format(chance=100 / len(CHOICES), choices=len(CHOICES))
 
 
 def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.components.Component]:
@@ -54,23 +73,31 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         split = gr.Dropdown(["test", "val", "dev"], value="test", elem_id="split")
         batch_size = gr.Number(value=4, precision=0, minimum=1, elem_id="batch_size")
     with gr.Row():
-        adapters = gr.Dropdown(list_runs("qllm-tiny", "lora"), multiselect=True, scale=4, elem_id="eval_adapters")
+        adapters = gr.Dropdown(list_adapters("qllm-tiny"), multiselect=True, scale=4, elem_id="eval_adapters")
         start = gr.Button(variant="primary", scale=1, elem_id="start_eval")
         stop = gr.Button(variant="stop", scale=1, elem_id="stop_eval")
     message = gr.Markdown(elem_id="eval_message")
     status = gr.Markdown(elem_id="eval_status")
     log = gr.Textbox(lines=6, max_lines=6, autoscroll=True, elem_id="eval_log")
-    results = gr.Dataframe(headers=headers("results", "en"), interactive=False, elem_id="eval_results")
-    history = gr.Dataframe(headers=headers("history", "en"), interactive=False, elem_id="eval_history")
+    results = gr.Dataframe(headers=headers("results", "en"), interactive=False, wrap=True, elem_id="eval_results")
+    note = gr.Markdown(elem_id="eval_note")  # how to read the scores: what Average is, the chance level
+    history = gr.Dataframe(headers=headers("history", "en"), interactive=False, wrap=True, elem_id="eval_history")
     timer = gr.Timer(2.0)
 
     model, method, template, ui_lang = top["model_name_or_path"], top["finetuning_type"], top["template"], top["lang"]
 
-    def refresh_adapters(model_name, method_name):
-        return gr.update(choices=list_runs(model_name, method_name), value=[])
+    def refresh_adapters(model_name):
+        """model -> the saved adapters of every method (`method/run`): a vqc and a lora run are scored together."""
+        return gr.update(choices=list_adapters(model_name), value=[])
 
-    for trigger in (model.change, method.change, demo.load):  # filled on every page load, not only on a change
-        trigger(refresh_adapters, [model, method], [adapters], queue=False)
+    for trigger in (model.change, demo.load):  # filled on every page load, not only on a change
+        trigger(refresh_adapters, [model], [adapters], queue=False)
+
+    def add_finished_run(model_name, chosen):
+        """A run has just finished: list it, keeping what is chosen."""
+        return gr.update(choices=list_adapters(model_name), value=chosen or [])
+
+    top["finished_run"].change(add_finished_run, [model, adapters], [adapters], queue=False)
 
     def on_start(
         lang_name, model_name, method_name, template_name, task_name, folder, shots, language, split_name, batch, chosen
@@ -84,11 +111,11 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         stamp = time.strftime("%Y%m%d-%H%M%S")
         jobs = []
         for adapter in chosen or [None]:
-            try:
-                run = (
-                    run_folder(model_name, method_name, adapter, field="adapters")
+            try:  # each adapter is scored as the method it was trained with; the base model as the top bar's
+                adapter_method, run = (
+                    adapter_folder(model_name, adapter, field="adapters")
                     if adapter
-                    else SAVES / model_folder(model_name) / "base" / "model"
+                    else (method_name, SAVES / model_folder(model_name) / "base" / "model")
                 )
             except ArgumentError as err:
                 return f"⚠ {err}"
@@ -96,7 +123,7 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
             args = {
                 "model_name_or_path": model_name,
                 "template": template_name,
-                "finetuning_type": method_name,
+                "finetuning_type": adapter_method,
                 "task": task_name,
                 "task_dir": folder,
                 "n_shot": int(shots),
@@ -137,11 +164,11 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         if current is not None:
             drawn += [current.folder, current.status, len(current.queue), file_mtime(current.log_path)]
         if drawn == last_drawn:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn
         rows = gr.update(value=eval_history(model_name, code), headers=headers("history", code))
         no_results = gr.update(value=[], headers=headers("results", code))
         if current is None:
-            return "", "", no_results, rows, drawn
+            return "", "", no_results, "", rows, drawn
         tail = runner.log_tail(8)
         percents = re.findall(rf"{SCORING}[^\n]*?(\d+)%\|", tail)  # not the model-loading bars before it
         progress = f" · {percents[-1]}%" if percents and state.status == "running" else ""
@@ -151,9 +178,9 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
             head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
         latest = state.folder if state.status != "running" else (state.done[-1] if state.done else "")
         scores = gr.update(value=result_rows(latest, code) if latest else [], headers=headers("results", code))
-        return head, tail, scores, rows, drawn
+        return head, tail, scores, scores_note(latest, code) if latest else "", rows, drawn
 
-    outputs = [status, log, results, history, seen]
+    outputs = [status, log, results, note, history, seen]
     timer.tick(monitor, [ui_lang, model, seen], outputs, show_progress="hidden")
     demo.load(monitor, [ui_lang, model, seen], outputs)
     return {

@@ -45,12 +45,21 @@ def create_export_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, g
     )
 
     def on_choice(lang_name, method_name, adapter_name):
-        """method, adapter -> the explanation for an unmergeable method and a name for the export."""
-        suggested = f"{method_name}-{adapter_name.replace('/', '-')}-merged" if adapter_name else ""
-        return refusal(method_name, LANGUAGES[lang_name]), suggested
+        """method, adapter -> one clear state: for vqc/tq the reason alone (Export disabled, no name, the
+        last export's status and log hidden); otherwise a name for the export and Export enabled."""
+        refused = refusal(method_name, LANGUAGES[lang_name])
+        mergeable = not refused
+        suggested = f"{method_name}-{adapter_name.replace('/', '-')}-merged" if adapter_name and mergeable else ""
+        return (
+            refused,
+            gr.update(value=suggested, interactive=mergeable),
+            gr.update(interactive=mergeable),
+            gr.update(visible=mergeable),
+            gr.update(visible=mergeable),
+        )
 
     for trigger in (method.change, adapter.change, lang.change, demo.load):
-        trigger(on_choice, [lang, method, adapter], [explanation, name], queue=False)
+        trigger(on_choice, [lang, method, adapter], [explanation, name, start, status, log], queue=False)
 
     def on_start(lang_name, model_name, method_name, template_name, adapter_name, export_name):
         """the top bar's adapter -> a started `qllm export` into saves/<model>/exports/<name>/model, or why not."""

@@ -7,7 +7,20 @@ import gradio as gr
 from qllm.data.template import TEMPLATE_CHOICES
 from qllm.methods import METHODS
 from qllm.webui.control import MODELS, default_adapter, list_runs
-from qllm.webui.locales import LANGUAGES
+from qllm.webui.locales import LANGUAGES, text
+
+NO_ADAPTER = ""  # the picker's value for "none": chat, evaluate and export use the base model alone
+
+
+def adapter_choices(model: str, method: str, lang_name: str, keep: str | None = None):
+    """The Adapter picker: "none (base model)" first, then the runs and checkpoints of this model and method.
+
+    The newest finished run is picked, unless ``keep`` (the current pick, on a language change) is still listed.
+    """
+    runs = list_runs(model, method)
+    choices = [(text("no_adapter", LANGUAGES[lang_name]), NO_ADAPTER), *runs]
+    picked = keep if keep is not None and (keep == NO_ADAPTER or keep in runs) else default_adapter(model, method, runs)
+    return gr.update(choices=choices, value=picked if picked is not None else NO_ADAPTER)
 
 
 def create_top(demo: gr.Blocks) -> dict[str, gr.components.Component]:
@@ -23,14 +36,16 @@ def create_top(demo: gr.Blocks) -> dict[str, gr.components.Component]:
             list_runs(MODELS[0], "lora"), value=None, allow_custom_value=True, scale=3, elem_id="adapter"
         )
         refresh = gr.Button(scale=0, min_width=80, elem_id="refresh_adapters")
+    # set by the Train monitor to the folder of a run that has just finished: the pickers list it at once
+    finished_run = gr.State(None)
 
-    def refresh_adapters(model: str, method: str):
-        """model, method -> the picker's choices (runs and checkpoints), the newest finished run picked."""
-        runs = list_runs(model, method)
-        return gr.update(choices=runs, value=default_adapter(model, method, runs))
+    def refresh_adapters(model: str, method: str, lang_name: str):
+        """model, method -> the picker's choices (none, runs and checkpoints), the newest finished run picked."""
+        return adapter_choices(model, method, lang_name)
 
-    for trigger in (model.change, method.change, refresh.click, demo.load):
-        trigger(refresh_adapters, [model, method], [adapter], queue=False)
+    for trigger in (model.change, method.change, refresh.click, demo.load, finished_run.change):
+        trigger(refresh_adapters, [model, method, lang], [adapter], queue=False)
+    lang.change(adapter_choices, [model, method, lang, adapter], [adapter], queue=False)
     return {
         "title": title,
         "lang": lang,
@@ -39,5 +54,6 @@ def create_top(demo: gr.Blocks) -> dict[str, gr.components.Component]:
         "template": template,
         "adapter": adapter,
         "refresh_adapters": refresh,
+        "finished_run": finished_run,
         "device": device,
     }

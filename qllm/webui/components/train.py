@@ -264,7 +264,7 @@ def create_train_tab(
         code = LANGUAGES[lang_name]
         state = runner.train_state()  # while an evaluation runs: the training run before it
         if state is None:
-            return text("idle", code), "", "", "", None, None, gr.skip(), gr.skip()
+            return text("idle", code), "", "", "", None, None, gr.skip(), gr.skip(), gr.skip()
         drawn = [
             lang_name,
             state.folder,
@@ -272,7 +272,7 @@ def create_train_tab(
             *(file_mtime(Path(state.folder) / name) for name in (TRAINER_LOG, CONSOLE_LOG)),
         ]
         if drawn == last_drawn:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn, gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), last_drawn, gr.skip(), gr.skip(), gr.skip()
         # a zoom belongs to the run it was made on: another run is drawn whole, and the zoom is forgotten
         same_run = last_drawn is not None and last_drawn[1] == state.folder
         zoomed = zoomed if same_run else ""
@@ -294,9 +294,10 @@ def create_train_tab(
             drawn,
             "" if ended else gr.skip(),
             gr.skip() if same_run else "",
+            state.folder if ended and state.status == "finished" else gr.skip(),  # the pickers list the new adapter
         )
 
-    monitor_outputs = [status, progress, log, full_log, plot, seen, message, zoom]
+    monitor_outputs = [status, progress, log, full_log, plot, seen, message, zoom, top["finished_run"]]
     timer.tick(monitor, [lang, zoom, seen], monitor_outputs, show_progress="hidden")
 
     def on_preview_data(names):
