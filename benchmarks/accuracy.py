@@ -64,7 +64,7 @@ def main() -> None:
     lines = [
         "# Accuracy of qllm-tiny, base and fine-tuned",
         "",
-        "`python benchmarks/accuracy.py`: each method trained by its `examples/train*.sh` (the seed's flags,",
+        "`python benchmarks/accuracy.py`: each method trained by its `examples/train*.sh` (quantum-llm's flags,",
         "`qllm_tasks`, 3 epochs) on 2 CPU cores, then scored. qllm_tasks: 200 test questions, exact match;",
         "mmlu / cmmlu / ceval: the bundled samples (60 / 48 / 36 test questions, 5-shot; chance is 25 %).",
         "",

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The seed's cli.sh on qllm-tiny: chat in the terminal with the adapter examples/train*.sh saved.
+# OriginQ's quantum-llm cli.sh on qllm-tiny: chat in the terminal with the adapter examples/train*.sh saved.
 set -e
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python )}

@@ -1,8 +1,8 @@
 #!/bin/bash
-# The seed's eval.sh on qllm-tiny: scores the adapter that examples/train*.sh saved.
+# OriginQ's quantum-llm eval.sh on qllm-tiny: scores the adapter that examples/train*.sh saved.
 # TASK=mmlu|cmmlu|ceval (the public sets: converted into evaluation/<task>/ on first use, which needs
 # network) | mmlu_sample|cmmlu_sample|ceval_sample (the bundled samples) | qllm_tasks.
-# The default is the seed's cmmlu where evaluation/cmmlu/ exists, else the bundled cmmlu_sample.
+# The default is quantum-llm's cmmlu where evaluation/cmmlu/ exists, else the bundled cmmlu_sample.
 set -e
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python )}

@@ -1,6 +1,6 @@
 #!/bin/bash
-# The seed's train.sh on the bundled `qllm-tiny` model and `qllm_tasks` data.
-# Every flag of the seed is kept; the values are sized to finish in about a minute on
+# OriginQ's quantum-llm train.sh on the bundled `qllm-tiny` model and `qllm_tasks` data.
+# Every flag of quantum-llm's script is kept; the values are sized to finish in about a minute on
 # 2 CPU cores (the tiny model learns at a higher learning rate than Qwen2.5-0.5B).
 # Other methods: FINETUNING_TYPE=vqc|tq|quanTA bash examples/train.sh (or train_<method>.sh);
 # extra flags after the script name are passed on and override these.

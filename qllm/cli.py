@@ -1,6 +1,6 @@
 """`qllm {train,eval,chat,export,webui}` (or `python -m qllm ...`): the command line.
 
-Each command takes the seed's flags verbatim, or a YAML/JSON file of them (later flags
+Each command takes quantum-llm's flags verbatim, or a YAML/JSON file of them (later flags
 override the file).  Bad input ends with one `error: --field: ...` line and exit code 2.
 """
 
@@ -20,7 +20,7 @@ def usage() -> str:
     return f"""usage: qllm <command> [config.yaml] [--flag value ...]
 
 commands:
-  train    fine-tune a model with one of {methods} (the seed's train.sh flags)
+  train    fine-tune a model with one of {methods} (quantum-llm's train.sh flags)
   eval     score a model + adapter on mmlu / cmmlu / ceval or a dataset (eval.sh flags)
   chat     chat with a model + adapter in the terminal (cli.sh flags)
   export   merge a {mergeable} adapter into a standalone model (--export_dir)

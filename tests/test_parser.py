@@ -132,3 +132,21 @@ def test_the_board_form_reports_a_negative_learning_rate_at_its_field():
     with pytest.raises(ArgumentError, match="must be positive") as caught:
         form_to_args(values, "qllm-tiny", "lora", "qwen")
     assert caught.value.field == "learning_rate"
+
+
+@pytest.mark.parametrize(
+    ("given", "taken"), [("all", "all"), ("non_padding", "non_padding"), ("true", "all"), ("false", "no")]
+)
+def test_include_num_input_tokens_seen_takes_transformers_own_values(tmp_path, given, taken):
+    args = get_train_args(
+        {"model_name_or_path": "qllm-tiny", "dataset": "qllm_tasks", "output_dir": str(tmp_path / "run"),
+         "include_num_input_tokens_seen": given}
+    )  # fmt: skip
+    assert args[2].include_num_input_tokens_seen == taken
+
+
+def test_the_qwen05b_alpaca_preset_is_also_reached_by_its_earlier_name():
+    from qllm.compare.workflow import PRESETS, _parser
+
+    assert _parser().parse_args(["--preset", "seed"]).preset == "qwen05b-alpaca"
+    assert "seed" not in PRESETS and "seed" not in _parser().format_help().split("--preset")[1].split("\n")[0]

@@ -1,6 +1,6 @@
 """Full precision inside the adapters, whatever the base model's dtype and the autocast state.
 
-The seed's table: fp16 means "fp16 mixed precision, or float32 in the vqc module".  Under
+quantum-llm's PEFT table: fp16 means "fp16 mixed precision, or float32 in the vqc module".  Under
 `torch.autocast` (fp16/bf16 on CUDA, bf16 on the CPU) every matmul would otherwise run in
 half precision: a circuit's <Z> drifts by ~1e-2 and complex states cannot be built from
 half tensors.  `full_precision` turns autocast off for the call and upcasts half-precision

@@ -1,1 +1,1 @@
-"""`qllm compare`: the seed's comparison of methods, over several seeds, as one reproducible command."""
+"""`qllm compare`: quantum-llm's comparison of methods, over several seeds, as one reproducible command."""

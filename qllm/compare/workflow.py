@@ -1,6 +1,6 @@
 """`qllm compare`: every method x seed trained with the same data, schedule and budget, then one report.
 
-    qllm compare --methods lora,vqc,tq,quanTA --seeds 3 [--preset quick|seed] [train flags ...]
+    qllm compare --methods lora,vqc,tq,quanTA --seeds 3 [--preset quick|qwen05b-alpaca] [train flags ...]
 
 Each run is `python -m qllm train <args.yaml>` in a process of its own (its peak memory its
 own, a failure its own), one after another, into `<saves>/<model>/<method>/<name>-seed<k>`,
@@ -29,9 +29,9 @@ from qllm.train.output_dir import claim_run_folder
 
 logger = logging.getLogger(__name__)
 
-# The seed's train.sh (Qwen2.5-0.5B, alpaca_gpt4_en) and a few-minute CPU setting on the bundled model.
+# quantum-llm's train.sh (Qwen2.5-0.5B, alpaca_gpt4_en) and a few-minute CPU setting on the bundled model.
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed": {
+    "qwen05b-alpaca": {
         "model_name_or_path": "Qwen/Qwen2.5-0.5B", "dataset": "alpaca_gpt4_en", "template": "qwen",
         "cutoff_len": 1024, "per_device_train_batch_size": 1, "per_device_eval_batch_size": 1,
         "gradient_accumulation_steps": 8, "lr_scheduler_type": "cosine", "logging_steps": 10, "warmup_steps": 20,
@@ -72,12 +72,18 @@ class ComparePlan:
                 "--plot_loss", "--do_train"]  # fmt: skip
 
 
+PRESET_ALIASES = {"seed": "qwen05b-alpaca"}  # the earlier name, still accepted (it read like --seeds)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qllm compare", add_help=True)
     parser.add_argument("--methods", default="lora,vqc,tq,quanTA", help="methods to compare, comma-separated")
     parser.add_argument("--seeds", default="3", help="runs per method (seeds 0..N-1 added to --seed)")
     parser.add_argument(
-        "--preset", choices=list(PRESETS), help="quick: qllm-tiny + qllm_tasks; seed: the seed's setting"
+        "--preset",
+        type=lambda name: PRESET_ALIASES.get(name, name),
+        choices=list(PRESETS),
+        help="quick: qllm-tiny + qllm_tasks; qwen05b-alpaca: quantum-llm's train.sh setting",
     )
     parser.add_argument("--compare_name", default="compare", help="name of the comparison (its folders)")
     parser.add_argument("--exact_match", default="auto", choices=["auto", "yes", "no"],

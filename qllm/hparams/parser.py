@@ -181,12 +181,12 @@ ExportArgs = tuple[ModelArguments, DataArguments, ExportArguments, FinetuningArg
 
 
 def get_infer_args(source: Source) -> InferArgs:
-    """Arguments of `qllm chat` (the seed's cli.sh flags and sampling settings)."""
+    """Arguments of `qllm chat` (quantum-llm's cli.sh flags and sampling settings)."""
     return parse((ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments), source)
 
 
 def get_eval_args(source: Source) -> EvalArgs:
-    """Arguments of `qllm eval` (the seed's eval.sh flags and the evaluator's)."""
+    """Arguments of `qllm eval` (quantum-llm's eval.sh flags and the evaluator's)."""
     return parse((ModelArguments, DataArguments, EvaluationArguments, FinetuningArguments), source)
 
 

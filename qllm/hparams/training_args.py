@@ -17,10 +17,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class TrainingArguments(HfTrainingArguments):
-    """transformers' TrainingArguments plus the seed's spellings.
+    """transformers' TrainingArguments plus quantum-llm's spellings.
 
     transformers 5 renamed `evaluation_strategy` to `eval_strategy` and dropped
-    `overwrite_output_dir`; the seed's train.sh uses both, so both are accepted here.
+    `overwrite_output_dir`; quantum-llm's train.sh uses both, so both are accepted here.
     """
 
     eval_strategy: IntervalStrategy | str = field(
@@ -42,6 +42,14 @@ class TrainingArguments(HfTrainingArguments):
         },
     )
     report_to: None | str | list[str] = field(default="none", metadata={"help": "Experiment trackers to log to."})
+    # transformers types it `str | bool`, which its own parser reads as a boolean only: `all` was refused
+    include_num_input_tokens_seen: str = field(
+        default="no",
+        metadata={
+            "help": "Count the input tokens seen: all, non_padding, no (true = all, false = no). The board's "
+            "tokens/s come from it: `no` counts non-padding tokens."
+        },
+    )
 
     pure_bf16: bool = field(
         default=False,
@@ -59,6 +67,15 @@ class TrainingArguments(HfTrainingArguments):
         ):
             if getattr(self, new) is None and getattr(self, old) is not None:
                 setattr(self, new, getattr(self, old))
+
+        seen = str(self.include_num_input_tokens_seen).lower()
+        seen = {"true": "all", "yes": "all", "1": "all", "false": "no", "0": "no"}.get(seen, seen)
+        if seen not in ("all", "non_padding", "no"):
+            raise ArgumentError(
+                "include_num_input_tokens_seen",
+                f"is {self.include_num_input_tokens_seen!r}; choose all, non_padding or no",
+            )
+        self.include_num_input_tokens_seen = seen
 
         if not self.output_dir:  # transformers would silently write to ./trainer_output
             raise ArgumentError("output_dir", "is required; e.g. --output_dir saves/qllm-tiny/lora/run1")

@@ -1,6 +1,6 @@
 """The Train form: one table of fields (components are built from it), and form -> `qllm train` arguments.
 
-Fields follow the seed's PEFT parameter table.  `form_to_args` checks what only the
+Fields follow quantum-llm's PEFT parameter table.  `form_to_args` checks what only the
 board knows (run name, numbers typed as text, the extra JSON) and then runs the very
 parser the CLI uses, so the board and `python -m qllm train` reject the same input
 with the same one-line message.

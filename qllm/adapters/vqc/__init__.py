@@ -1,4 +1,4 @@
-"""`vqc`: the circuit of DESIGN.md simulated with pyvqnet."""
+"""`vqc`: the circuit of docs/adapters.md simulated with pyvqnet."""
 
 from qllm.adapters.vqc.config import VQCConfig
 from qllm.adapters.vqc.layer import VQCLinear

@@ -10,7 +10,7 @@ from qllm.methods import check_config
 
 @dataclass
 class VQCConfig(CircuitConfig):
-    """The circuit of DESIGN.md, simulated with pyvqnet."""
+    """The circuit of docs/adapters.md, simulated with pyvqnet."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
