@@ -73,7 +73,7 @@ class Method:
     summary: dict[str, str]  # language -> one or two words on what it is, for the board's method picker
     aliases: tuple[str, ...] = ()
     derived: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)  # config field -> default
-    not_mergeable_why: str = ""
+    not_mergeable_why: dict[str, str] = field(default_factory=dict)  # language -> why `qllm export` refuses it
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -172,7 +172,7 @@ for _spec in (
         "float",
         None,
         "Update scale numerator (LoRA: alpha/r, vqc/tq: alpha/n_qubits); default 2*r or 2*n.",
-        {"en": "Alpha", "zh": "Alpha"},
+        {"en": "Alpha", "zh": "缩放系数 Alpha"},
         {
             "en": "scale numerator; 0 = 2 x rank (LoRA) or 2 x qubits (vqc/tq)",
             "zh": "缩放系数分子；0 表示 LoRA 取 2 倍秩、vqc/tq 取 2 倍比特数",
@@ -195,7 +195,10 @@ for _spec in (
         8,
         f"vqc/tq: qubits of the circuit (1-{MAX_QUBITS}).",
         {"en": "Qubits", "zh": "量子比特数"},
-        {"en": f"circuit width, 1-{MAX_QUBITS}", "zh": f"线路宽度 1-{MAX_QUBITS}"},
+        {
+            "en": f"circuit width, 1-{MAX_QUBITS}; 8 (quantum-llm's value) is a good first choice, 4 runs faster",
+            "zh": f"线路宽度 1-{MAX_QUBITS}；首选 8（quantum-llm 的取值），4 更快",
+        },
         minimum=1,
         maximum=MAX_QUBITS,
     ),
@@ -205,7 +208,10 @@ for _spec in (
         1,
         "vqc/tq: circuit layers (data re-uploading).",
         {"en": "Circuit depth", "zh": "线路深度"},
-        {"en": "layers with data re-uploading", "zh": "数据重上传的层数"},
+        {
+            "en": "layers, each re-uploading the data; start with 1 (quantum-llm's value), 2 for more capacity",
+            "zh": "层数，每层重新编码数据；先用 1（quantum-llm 的取值），需要更强表达力时用 2",
+        },
         minimum=1,
     ),
     MethodField(
@@ -213,7 +219,7 @@ for _spec in (
         "int",
         4,
         "quanTA: number of tensor axes.",
-        {"en": "q_d", "zh": "q_d"},
+        {"en": "Tensor axes (q_d)", "zh": "张量维数 q_d"},
         {"en": "number of tensor axes", "zh": "张量分解的维数"},
         minimum=2,
     ),
@@ -239,10 +245,11 @@ for _spec in (
     FIELDS[_spec.name] = _spec
 
 # --- the methods --------------------------------------------------------------------------
-CIRCUIT_NOT_MERGEABLE = (
-    "a measured circuit is not a linear update of the weights and cannot be merged; "
-    "use it as base + adapter (qllm chat / eval)"
-)
+CIRCUIT_NOT_MERGEABLE = {
+    "en": "a measured circuit is not a linear update of the weights and cannot be merged; "
+    "use it as base + adapter (qllm chat / eval)",
+    "zh": "测量后的量子线路不是权重的线性更新，无法合并；请以基座模型加适配器的方式使用（qllm chat / eval）",
+}
 for _method in (
     Method(
         name="lora",

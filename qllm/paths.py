@@ -20,6 +20,7 @@ TINY_MODEL_DIR = PROJECT_ROOT / "assets" / TINY_MODEL_NAME
 DATA_DIR = PROJECT_ROOT / "data"
 EVALUATION_DIR = PROJECT_ROOT / "evaluation"
 SAMPLE_BENCHMARK_DIR = EVALUATION_DIR / "sample"
+ADAPTERS_DOC = PROJECT_ROOT / "docs" / "adapters.md"  # each method's maths and flags; the board shows its section
 
 
 def saves_dir() -> Path:

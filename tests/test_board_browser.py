@@ -225,6 +225,16 @@ def test_gradient_checkpointing_checkbox_reaches_the_command(page):
     wait_for(lambda: "gradient_checkpointing" not in command.input_value(), 30, "the flag gone once unticked", page)
 
 
+def test_each_method_s_notes_and_first_values_are_one_click_away(page):
+    choose(page, "finetuning_type", "vqc")
+    page.locator("#method_help button.label-wrap").first.click()
+    notes = lambda: page.locator("#method_notes").inner_text()  # noqa: E731
+    wait_for(lambda: "data re-uploading" in notes() and "pyvqnet" in notes(), 20, "the vqc section", page)
+    assert "good first choice" in page.locator("#n_qubits").inner_text()  # the field's own hint says where to start
+    choose(page, "finetuning_type", "quanTA")
+    wait_for(lambda: "per_dim_features" in notes() and "pyvqnet" not in notes(), 20, "the quanTA section", page)
+
+
 def test_preprocessing_workers_default_to_this_machine_s_cores(page):
     open_group(page, "group_data")
     box = page.locator("#preprocessing_num_workers input").first
@@ -329,6 +339,11 @@ def test_vqc_run_with_live_chart_from_the_run_log(page, board):
     # libraries' deprecation notices (peft reading `is_gradient_checkpointing`, the board passing
     # `gradient_checkpointing`) are not the run's warnings: a plain run shows none
     assert "warning" not in shown_log, shown_log
+    # an ended run's log reads to its end: "done:" last, no leftover progress bar, scrolled down to it
+    assert shown_log.splitlines()[-1].startswith("done:") and "%|" not in shown_log, shown_log
+    at_end = "() => { const box = document.querySelector('#log textarea'); " \
+             "return box.scrollTop + box.clientHeight >= box.scrollHeight - 2; }"  # fmt: skip
+    wait_for(lambda: page.evaluate(at_end), 10, "the log scrolled to its end", page)
     page.locator("#full_log_box button.label-wrap").first.click()  # the full console.log is one click away
     wait_for(lambda: "{'loss'" in page.locator("#full_log textarea").input_value(), 20, "the full console.log")
     steps_shown = page.locator("#loss_plot .xtick text").all_text_contents()
@@ -591,6 +606,9 @@ def test_chat_is_a_conversation_that_survives_a_reload(page):
     if not chat_turns(page, "bot")[-1].strip():  # a reply of no text is said to be one, with what to change
         assert "ended its reply at once" in status(page, "chat_status")
     page.screenshot(path=str(SCREENSHOTS / "chat_tab.png"), full_page=True)
+    choose(page, "lang", "中文")  # the status line follows the language
+    wait_for(lambda: "已加载" in status(page, "chat_status") and "browser-vqc" in status(page, "chat_status"), 20,
+             "the status in Chinese", page)  # fmt: skip
 
 
 def test_an_evaluation_has_its_own_stop(page):
@@ -640,6 +658,9 @@ def test_evaluate_tab_scores_adapters_of_two_methods_together(page, board):
         lambda: "bundled sample" in page.locator("#eval_history").inner_text(), 20, "where the questions came from"
     )
     page.screenshot(path=str(SCREENSHOTS / "evaluate_tab.png"), full_page=True)
+    choose(page, "lang", "中文")
+    wait_for(lambda: "内置样例" in page.locator("#eval_history").inner_text(), 20, "the history in Chinese", page)
+    assert "bundled sample" not in page.locator("#eval_history").inner_text()
 
 
 def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
@@ -663,6 +684,10 @@ def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
     assert page.locator("#start_export").is_disabled() and field_value(page, "export_name") == ""
     assert not page.locator("#export_status").is_visible() and not page.locator("#export_log").is_visible()
     assert page.get_by_text("cannot be exported").count() == 1
+    choose(page, "lang", "中文")
+    wait_for(lambda: "无法导出" in status(page, "export_explanation"), 20, "the reason in Chinese", page)
+    assert "线性更新" in status(page, "export_explanation") and "measured" not in status(page, "export_explanation")
+    choose(page, "lang", "English")
     exports = sorted(path.name for path in (saves / "qllm-tiny" / "exports").iterdir())
     page.locator("#start_export").click(force=True)  # a click on the disabled button starts nothing
     page.wait_for_timeout(1000)

@@ -126,6 +126,28 @@ def test_the_log_view_keeps_steps_and_messages_and_reduces_the_noise():
     ]
 
 
+def test_an_ended_run_s_log_reads_to_its_end_without_a_leftover_bar_or_metrics_block():
+    from qllm.webui.log_view import readable_log
+
+    console = (
+        "step 8/8 eval_loss 6.931\n"
+        "{'train_runtime': '0.2253', 'train_loss': '6.775'}\n"
+        "***** train metrics *****\n  epoch                    =        1.0\n  train_loss               =     6.7752\n"
+        "final adapter: eval_loss 6.931\n"
+        "***** eval metrics *****\n  eval_loss               =     6.9311\n"
+        "saved the lora adapter to /tmp/x2\ndone: train_loss 6.7752, eval_loss 6.9311\n"
+        "100%|██████████| 1/1 [00:00<00:00, 1769.75it/s]"
+    )
+    assert readable_log(console, running=False).splitlines() == [
+        "step 8/8 eval_loss 6.931",
+        "train_runtime 0.2253 · train_loss 6.775",
+        "final adapter: eval_loss 6.931",
+        "saved the lora adapter to /tmp/x2",
+        "done: train_loss 6.7752, eval_loss 6.9311",
+    ]
+    assert readable_log(console).splitlines()[-1].startswith("100%|")  # while running, the bar is the progress
+
+
 def test_a_zoom_is_kept_on_the_redrawn_chart_and_a_bad_one_is_ignored():
     import plotly.graph_objects as go
 

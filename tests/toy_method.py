@@ -59,7 +59,7 @@ register(
         mergeable=False,
         fields={"bias_scale": "bias_scale"},
         summary={"en": "test", "zh": "测试"},
-        not_mergeable_why="a test method",
+        not_mergeable_why={"en": "a test method", "zh": "测试方法"},
     ),
     new_fields=(
         MethodField(

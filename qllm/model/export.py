@@ -20,7 +20,7 @@ def run_export(source: Source) -> Path:
         method = adapter_method(path)
         if not method.mergeable:
             raise ArgumentError(
-                "adapter_name_or_path", f"{path} is a {method.name} adapter: {method.not_mergeable_why}"
+                "adapter_name_or_path", f"{path} is a {method.name} adapter: {method.not_mergeable_why['en']}"
             )
     target = Path(export_args.export_dir)
     if target.exists() and any(target.iterdir()):

@@ -39,8 +39,10 @@ class LogCallback(TrainerCallback):
         self.start_time = 0.0
         self.start_step = 0
         self.start_tokens = 0
+        self.trained = False  # after training: an evaluation is of the final adapter, not of a step
 
     def on_train_begin(self, args, state, control, **kwargs) -> None:
+        self.trained = False
         self.start_time, self.start_step = time.time(), state.global_step
         self.start_tokens = state.num_input_tokens_seen
         if not state.is_world_process_zero:  # one writer under torchrun; the losses it logs are already averaged
@@ -73,9 +75,14 @@ class LogCallback(TrainerCallback):
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         shown = {k: record[k] for k in ("loss", "eval_loss", "lr") if record[k] is not None}
-        logger.info(
-            "step %d/%d %s", state.global_step, state.max_steps, " ".join(f"{k} {v:.4g}" for k, v in shown.items())
-        )
+        values = " ".join(f"{k} {v:.4g}" for k, v in shown.items())
+        if self.trained:  # trainer.evaluate() after the run: its line must not read like a second eval at the last step
+            logger.info("final adapter: %s", values)
+        else:
+            logger.info("step %d/%d %s", state.global_step, state.max_steps, values)
+
+    def on_train_end(self, args, state, control, **kwargs) -> None:
+        self.trained = True
 
 
 class NothingLeftToTrain(Exception):

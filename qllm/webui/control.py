@@ -25,7 +25,7 @@ from qllm.constants import (
 from qllm.data.registry import DatasetAttr, datasets_with_test_split, load_registry
 from qllm.errors import ArgumentError
 from qllm.methods import METHODS
-from qllm.paths import DATA_DIR, saves_dir
+from qllm.paths import ADAPTERS_DOC, DATA_DIR, saves_dir
 from qllm.train.log_file import read_log
 from qllm.webui.locales import text
 
@@ -33,6 +33,7 @@ SAVES = saves_dir()  # the tests point it elsewhere with QLLM_SAVES_DIR
 CONFIGS = SAVES / CONFIGS_FOLDER
 MODELS = ["qllm-tiny", "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-7B"]
 BENCHMARKS = ["mmlu", "cmmlu", "ceval", "mmlu_sample", "cmmlu_sample", "ceval_sample"]
+BUNDLED_SAMPLE = "bundled sample"  # how qllm.eval.public_benchmarks.describe_source names the bundled questions
 SAFE_NAME = re.compile(r"^[\w.\-]+$")
 
 
@@ -138,6 +139,23 @@ def run_summary(label: str, folder: Path) -> list[Any]:
     ]
 
 
+def method_notes(method: str) -> str:
+    """The section of docs/adapters.md about ``method`` (its "## `method` ..." heading to the next one), or ""."""
+    try:
+        doc = ADAPTERS_DOC.read_text(encoding="utf-8")
+    except OSError:  # an install without the checkout's docs/
+        return ""
+    sections = re.split(r"(?m)^(?=## )", doc)
+    return next(
+        (
+            section.strip()
+            for section in sections
+            if section.startswith("## ") and f"`{method}`" in section.split("\n")[0]
+        ),
+        "",
+    )
+
+
 def dataset_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
     try:
         return sorted(load_registry(dataset_dir))
@@ -208,9 +226,10 @@ def eval_history(model: str, lang: str = "en") -> list[list[Any]]:
             )
         else:
             scores = ", ".join(f"{text(k, lang)} {v:.1f}" for k, v in result.get("categories", {}).items())
-        rows.append(
-            [when, adapter, result["task"], result["split"], result.get("n_shot", ""), scores, result.get("data", "")]
-        )
+        data = result.get("data", "")
+        if data.startswith(BUNDLED_SAMPLE):  # results.json keeps the CLI's English words; the table shows the page's
+            data = text("bundled_sample", lang) + data.removeprefix(BUNDLED_SAMPLE)
+        rows.append([when, adapter, result["task"], result["split"], result.get("n_shot", ""), scores, data])
     return rows
 
 

@@ -71,6 +71,25 @@ ZOOM_JS = """
 }
 """
 
+# Log boxes read like a terminal: when new text arrives the box shows its end (gradio's autoscroll
+# missed the last update of a run, leaving "done:" below the fold); with no new text a person may
+# scroll up and stay there.
+FOLLOW_LOGS_JS = """
+() => {
+  const boxes = ["log", "full_log", "eval_log", "export_log"];
+  setInterval(() => {
+    for (const id of boxes) {
+      const box = document.querySelector("#" + id + " textarea");
+      if (box && box.dataset.followed !== String(box.value.length)) {
+        box.dataset.followed = String(box.value.length);
+        box.scrollTop = box.scrollHeight;
+      }
+    }
+  }, 500);
+}
+"""
+PAGE_JS = f"() => {{ ({ZOOM_JS.strip()})(); ({FOLLOW_LOGS_JS.strip()})(); }}"
+
 
 def localized_update(key: str, component: gr.components.Component, lang: str):
     """The update that shows ``component`` in ``lang`` (buttons change their text, others label/info)."""
@@ -150,7 +169,7 @@ def board_auth(auth: str | None, host: str, share: bool, allow_unauthenticated: 
 def launch(host: str, port: int, share: bool, auth: tuple[str, str] | None = None) -> None:
     # the first Start checks the form with the CLI's parser, which imports transformers (seconds): do it now
     threading.Thread(target=importlib.import_module, args=("qllm.hparams.parser",), daemon=True).start()
-    create_ui().queue().launch(server_name=host, server_port=port, share=share, auth=auth, css=CSS, js=ZOOM_JS)
+    create_ui().queue().launch(server_name=host, server_port=port, share=share, auth=auth, css=CSS, js=PAGE_JS)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -194,7 +194,11 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
         "en": {"label": "Temperature", "info": "0 = greedy"},
         "zh": {"label": "温度", "info": "0 为贪心解码"},
     },
-    "top_p": {"en": {"label": "Top-p"}, "zh": {"label": "Top-p"}},
+    "top_p": {"en": {"label": "Top-p"}, "zh": {"label": "Top-p 采样"}},
+    "method_help": {
+        "en": {"label": "About this method (docs/adapters.md)"},
+        "zh": {"label": "关于该方法（docs/adapters.md，英文）"},
+    },
 }
 
 # each method's fields: labels and help lines from its record
@@ -233,6 +237,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cause": {"en": "Cause (last lines of the log)", "zh": "原因（日志末尾）"},
     "error": {"en": "Error", "zh": "错误"},
     "no_adapter": {"en": "none (base model)", "zh": "无（基座模型）"},
+    "bundled_sample": {"en": "bundled sample", "zh": "内置样例"},
     "resumable": {
         "en": "Start with the same run name resumes from its last complete checkpoint",
         "zh": "以相同的实验名称点击“开始”即可从最后一个完整检查点继续",

@@ -17,6 +17,8 @@ PROGRESS_BAR = re.compile(r"(?:[^\s|][^|]*?: *)?\d{1,3}%\|[^|]*\|[^\]\n]*\]")  #
 WARNING_START = re.compile(r"(Warning|warn)\b.*:|^\[?WARNING\b|^UserWarning")
 # the lines Python's warnings module prints under a warning: the source line, or "warnings.warn("
 WARNING_CONTINUATION = re.compile(r"^\s+\S")
+METRICS_BLOCK = re.compile(r"^\*{5} \w+ metrics \*{5}$")  # transformers' Trainer.log_metrics
+METRICS_BLOCK_LINE = re.compile(r"^\s+\w+\s+=\s")
 
 
 def _metric_dict(line: str) -> dict | None:
@@ -30,11 +32,15 @@ def _metric_dict(line: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def readable_log(console: str, lines: int = 30) -> str:
-    """The last ``lines`` lines worth reading, a warning count, and the current progress bar."""
+def readable_log(console: str, lines: int = 30, running: bool = True) -> str:
+    """The last ``lines`` lines worth reading, a warning count, and (while ``running``) the current progress bar.
+
+    The Trainer's "***** train metrics *****" blocks are left out: the end-of-run line and
+    `done:` say the same.
+    """
     kept: list[str] = []
     warnings = 0
-    in_warning = False
+    in_warning = in_metrics_block = False
     bar = ""
     for raw in ANSI_ESCAPE.sub("", console).replace("\r", "\n").split("\n"):
         bars = PROGRESS_BAR.findall(raw)
@@ -43,6 +49,12 @@ def readable_log(console: str, lines: int = 30) -> str:
         line = PROGRESS_BAR.sub("", raw).strip() if bars else raw.rstrip()
         if not line.strip():
             continue
+        if METRICS_BLOCK.match(line):
+            in_metrics_block = True
+            continue
+        if in_metrics_block and METRICS_BLOCK_LINE.match(line):
+            continue
+        in_metrics_block = False
         if in_warning and WARNING_CONTINUATION.match(line):
             continue
         in_warning = bool(WARNING_START.search(line)) and "Traceback" not in line
@@ -58,6 +70,6 @@ def readable_log(console: str, lines: int = 30) -> str:
     shown = kept[-lines:]
     if warnings:
         shown.append(f"⚠ {warnings} warning{'s' if warnings > 1 else ''} (full text in console.log)")
-    if bar:
+    if bar and running:  # an ended run's last bar (the final evaluation's) is no progress to watch
         shown.append(bar)
     return "\n".join(shown)

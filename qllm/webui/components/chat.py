@@ -99,6 +99,13 @@ def create_chat_tab(
         return history or [], line
 
     demo.load(on_page_load, [lang, kept], [chatbot, status], queue=False)
+
+    def on_language(lang_name):
+        """language -> the status line in it (what is loaded, or nothing loaded yet)."""
+        loaded = session.model
+        return f"**{text('loaded', LANGUAGES[lang_name])}**: {loaded.description}" if loaded else ""
+
+    lang.change(on_language, [lang], [status], queue=False)
     clear.click(lambda: [], None, [chatbot], queue=False)
     return {
         "load_model": load,

@@ -24,6 +24,7 @@ from qllm.webui.control import (
     model_folder,
 )
 from qllm.webui.locales import LANGUAGES, headers, text
+from qllm.webui.log_view import readable_log
 from qllm.webui.runner import Job, Runner, write_args
 
 
@@ -178,7 +179,8 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
             head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
         latest = state.folder if state.status != "running" else (state.done[-1] if state.done else "")
         scores = gr.update(value=result_rows(latest, code) if latest else [], headers=headers("results", code))
-        return head, tail, scores, scores_note(latest, code) if latest else "", rows, drawn
+        shown = readable_log(runner.log_tail(200), running=state.status == "running")
+        return head, shown, scores, scores_note(latest, code) if latest else "", rows, drawn
 
     outputs = [status, log, results, note, history, seen]
     timer.tick(monitor, [ui_lang, model, seen], outputs, show_progress="hidden")

@@ -17,6 +17,7 @@ from qllm.errors import ArgumentError
 from qllm.methods import METHODS
 from qllm.webui.control import SAVES, file_mtime, model_folder, plain_name, run_folder
 from qllm.webui.locales import LANGUAGES, text
+from qllm.webui.log_view import readable_log
 from qllm.webui.runner import Job, Runner, write_args
 
 EXPORTS_FOLDER = "exports"
@@ -29,7 +30,11 @@ def export_folder(model: str, name: str) -> Path:
 def refusal(method: str, lang: str) -> str:
     """Why this method's adapters cannot be exported ("" when they can)."""
     spec = METHODS[method]
-    return "" if spec.mergeable else f"⚠ {text('not_mergeable', lang).format(method=method)}: {spec.not_mergeable_why}"
+    return (
+        ""
+        if spec.mergeable
+        else f"⚠ {text('not_mergeable', lang).format(method=method)}: {spec.not_mergeable_why[lang]}"
+    )
 
 
 def create_export_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.components.Component]:
@@ -106,7 +111,7 @@ def create_export_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, g
             head += f" · {text('export_result', code)} `{Path(state.folder) / EXPORTED_MODEL}`"
         elif state.status == "failed":
             head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
-        return head, runner.log_tail(20), drawn
+        return head, readable_log(runner.log_tail(200), running=state.status == "running"), drawn
 
     timer.tick(monitor, [lang, seen], [status, log, seen], show_progress="hidden")
     return {"export_name": name, "start_export": start, "export_status": status, "export_log": log}

@@ -21,6 +21,7 @@ from qllm.webui.control import (
     list_all_runs,
     list_configs,
     load_config,
+    method_notes,
     run_summary,
     save_config,
 )
@@ -152,6 +153,9 @@ def create_train_tab(
                     if group == "data":
                         preview_button = gr.Button(size="sm", elem_id="preview_data")
                         preview = gr.JSON(visible=False, elem_id="data_preview")
+                    if group == "method":  # what the fields mean, and good first values, one click away
+                        with gr.Accordion(open=False, elem_id="method_help") as method_help:
+                            notes = gr.Markdown(method_notes("lora"), elem_id="method_notes")
             with gr.Row():
                 preview_command = gr.Button(elem_id="preview_command")
                 config_name = gr.Dropdown(list_configs(), allow_custom_value=True, value=None, elem_id="config_name")
@@ -182,6 +186,7 @@ def create_train_tab(
         return [gr.update(visible=not f.methods or chosen in f.methods) for f in FIELDS]
 
     method.change(show_method_fields, [method], form, queue=False)
+    method.change(method_notes, [method], [notes], queue=False)
 
     def checked_launch(lang_name, model_name, method_name, template_name, *values):
         """form -> (checked `qllm train` arguments, processes, CUDA_VISIBLE_DEVICES); ArgumentError names the field."""
@@ -288,7 +293,7 @@ def create_train_tab(
         return (
             status_markdown(runner, code, state),
             progress_html(latest, code),
-            readable_log(console),
+            readable_log(console, running=state.status == "running"),
             console,
             keep_zoom(loss_figure(state.folder, code), zoomed),
             drawn,
@@ -360,6 +365,8 @@ def create_train_tab(
 
     elements.update(
         preview_data=preview_button,
+        method_help=method_help,
+        method_notes=notes,
         preview_command=preview_command,
         config_name=config_name,
         save_config=save_button,
