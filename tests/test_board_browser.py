@@ -261,7 +261,12 @@ def test_bad_input_is_marked_at_its_field_by_its_label(page, board):
     """A refused Start marks the field (red frame, the message under its label, its group opened and scrolled
     into view) and names it by the label on screen, in the page's language; fixing it moves the mark."""
     _, saves = board
-    open_group(page, "group_output")
+    # Run name is in view on a fresh page: its group starts open
+    page.wait_for_selector("#group_output button.label-wrap.open")
+    page.locator("#output_name input, #output_name textarea").first.wait_for(state="visible")
+    fill(page, "output_name", "")
+    page.click("#start")
+    wait_for(lambda: "Run name: is empty; give it a name" in status(page, "train_message"), 30, "the empty name", page)
     fill(page, "output_name", "../escape")
     page.locator("#group_output button.label-wrap").first.click()  # closed again: the mark must open it
     page.wait_for_selector("#group_output button.label-wrap:not(.open)")
@@ -277,11 +282,23 @@ def test_bad_input_is_marked_at_its_field_by_its_label(page, board):
         return bool(box) and 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"]
 
     wait_for(in_view, 20, f"the field scrolled into view (now at {field.bounding_box()})", page)
+    # easy to see: the message under the label red and bold, the red frame drawn inside the field (not clipped)
+    looks = page.evaluate("""() => {
+        const field = document.querySelector('#output_name');
+        const info = field.querySelector('[data-testid=block-info]');
+        return {color: getComputedStyle(info).color, weight: getComputedStyle(info).fontWeight,
+                outline: getComputedStyle(field).outlineStyle, offset: getComputedStyle(field).outlineOffset};
+    }""")
+    assert looks == {"color": "rgb(220, 38, 38)", "weight": "600", "outline": "solid", "offset": "-2px"}, looks
     fill(page, "output_name", "ok-name")
     fill(page, "learning_rate", "fast")
     page.click("#start")
     wait_for(lambda: marked_fields(page) == ["learning_rate"], 30, "the mark moved to the learning rate", page)
     assert "Learning rate: 'fast' is not a number" in status(page, "train_message")
+    fill(page, "learning_rate", "-5e-5")  # the board names the field by its label, not by its CLI flag
+    page.click("#start")
+    wait_for(lambda: "Learning rate: must be positive" in status(page, "train_message"), 30, "the sign", page)
+    assert "--learning_rate" not in status(page, "train_message") + page.locator("#learning_rate").inner_text()
     assert "must be a plain name" not in page.locator("#output_name").inner_text(), "the old message is gone"
     choose(page, "lang", "中文")
     wait_for(lambda: page.locator("#start").inner_text().strip() == "开始", 20, "Chinese labels")
@@ -385,7 +402,7 @@ def test_reload_reattaches_and_stop_ends_the_run(page, board):
         lambda: "运行中" in status(page) and "browser-long" in status(page), 60, "the reloaded page to re-attach", page
     )
     # the form is the live run's (its train_args.yaml), the language the one chosen before the reload
-    assert page.locator("#start").inner_text().strip() == "开始"
+    wait_for(lambda: page.locator("#start").inner_text().strip() == "开始", 20, "the labels in Chinese", page)
     open_group(page, "group_output")
     shown = {key: field_value(page, key) for key in ("finetuning_type", "output_name", "max_samples", "save_steps")}
     assert shown == {"finetuning_type": "lora", "output_name": "browser-long", "max_samples": "2000",
@@ -474,6 +491,18 @@ def test_the_first_screen_shows_the_point_and_the_monitor_stays_in_view(board, b
             assert in_view(selector), f"{selector} is not on the first screen"
         SCREENSHOTS.mkdir(exist_ok=True)
         first.screenshot(path=str(SCREENSHOTS / "first_screen.png"))
+        refresh = first.locator("#refresh_adapters").bounding_box()
+        assert refresh["height"] <= 48, f"Refresh is a tall block: {refresh}"
+        # the full console.log opened: inside the window, in the monitor, which scrolls inside itself to show
+        # it while Start and Stop stay in view
+        first.locator("#full_log_box button.label-wrap").first.click()
+        first.locator("#full_log textarea").wait_for(state="visible")
+        first.evaluate("() => { const m = document.querySelector('#train_monitor'); m.scrollTop = m.scrollHeight; }")
+        box = first.locator("#full_log textarea").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1400 and box["y"] + box["height"] <= 900, box
+        assert in_view("#start") and in_view("#stop"), "Start and Stop stay in view with the full log open"
+        first.locator("#full_log_box button.label-wrap").first.click()
+        first.evaluate("() => { document.querySelector('#train_monitor').scrollTop = 0; }")
         first.evaluate(
             "() => document.querySelector('#group_output').scrollIntoView({block: 'start'})"
         )  # the form's end
@@ -516,6 +545,10 @@ def test_compare_overlays_runs_of_two_methods(page):
     )
     table = page.locator("#compare_table").inner_text()
     assert "vqc/browser-vqc" in table and "lora/browser-long" in table and "finished" in table
+    # every column within the table's box: none hidden past the right edge
+    frame = page.locator("#compare_table").bounding_box()
+    last = page.locator("#compare_table th").last.bounding_box()
+    assert last["x"] + last["width"] <= frame["x"] + frame["width"] + 1, (last, frame)
     # hovering the chart: the step once, each run named once with its value
     box = page.locator("#compare_plot .nsewdrag").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)

@@ -39,7 +39,9 @@ SAFE_NAME = re.compile(r"^[\w.\-]+$")
 
 def plain_name(name: str, field: str) -> str:
     """``name`` when it is a plain file name (no separator, no ..), else an ArgumentError for ``field``."""
-    if not name or not SAFE_NAME.match(name) or ".." in name:
+    if not name:
+        raise ArgumentError(field, "is empty; give it a name of letters, digits, '.', '_', '-'")
+    if not SAFE_NAME.match(name) or ".." in name:
         raise ArgumentError(field, f"'{name}' must be a plain name: letters, digits, '.', '_', '-' (no / or ..)")
     return name
 

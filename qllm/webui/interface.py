@@ -31,11 +31,21 @@ CSS = """
 #train_form .block:has(input[type=checkbox]) { min-width: 170px !important; }
 /* the Train tab's monitor (Start, status, chart, log) stays in view while the form scrolls */
 #train_monitor { position: sticky; top: 8px; align-self: flex-start; max-height: calc(100vh - 16px); overflow-y: auto; }
+/* gradio's columns wrap: with a max-height, a taller monitor would wrap into a second column off to the right
+   (the opened full console.log at x=1350 of 1400); it scrolls inside itself instead */
+#train_monitor { flex-wrap: nowrap !important; overflow-x: hidden; }
+#train_monitor > * { flex-shrink: 0; }
+#train_controls { position: sticky; top: 0; z-index: 5; background: var(--body-background-fill); }
 /* gradio's container hides overflow, which makes it the sticky element's scroller; clip keeps the page its scroller */
 .gradio-container { overflow: clip !important; }
-/* a field the last check refused: a red frame, its message in place of the help line */
-.qllm-invalid { box-shadow: 0 0 0 2px #dc2626 !important; border-radius: 6px; }
-.qllm-invalid [data-testid="block-info"] { color: #dc2626 !important; }
+/* a field the last check refused: a red frame drawn inside the field (a group's edge clips anything outside),
+   its message in place of the help line, red and bold */
+.qllm-invalid { outline: 2px solid #dc2626 !important; outline-offset: -2px; border-radius: 6px; }
+.qllm-invalid [data-testid="block-info"] { color: #dc2626 !important; font-weight: 600; opacity: 1 !important; }
+/* the top bar's Refresh: a small button beside the Adapter picker, not a tall block */
+#refresh_adapters { align-self: center; max-height: 42px; }
+/* tables wrap their cells instead of hiding columns past the right edge */
+#compare_table table, #eval_history table { table-layout: auto; }
 /* plotly writes its colours into the SVG; the theme's own colours win, so charts follow light and dark */
 .js-plotly-plot .main-svg text { fill: var(--body-text-color) !important; }
 .js-plotly-plot .gridlayer path, .js-plotly-plot .zerolinelayer path { stroke: var(--border-color-primary) !important; }

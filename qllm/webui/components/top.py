@@ -35,7 +35,7 @@ def create_top(demo: gr.Blocks) -> dict[str, gr.components.Component]:
         adapter = gr.Dropdown(
             list_runs(MODELS[0], "lora"), value=None, allow_custom_value=True, scale=3, elem_id="adapter"
         )
-        refresh = gr.Button(scale=0, min_width=80, elem_id="refresh_adapters")
+        refresh = gr.Button(size="sm", scale=0, min_width=80, elem_id="refresh_adapters")
     # set by the Train monitor to the folder of a run that has just finished: the pickers list it at once
     finished_run = gr.State(None)
 

@@ -145,7 +145,8 @@ def create_train_tab(
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, elem_id="train_form") as form_column:
             for group, locale_key in GROUPS:
-                with gr.Accordion(open=group in ("data", "optim", "method"), elem_id=locale_key) as accordion:
+                # every group open but evaluation: Run name (output) is what a person sets for each run
+                with gr.Accordion(open=group != "eval", elem_id=locale_key) as accordion:
                     elements[locale_key] = groups[group] = accordion
                     with gr.Row(equal_height=False):
                         for field in (f for f in FIELDS if f.group == group):
@@ -164,7 +165,7 @@ def create_train_tab(
             command = gr.Textbox(visible=False, buttons=["copy"], elem_id="command")
         # the monitor stays in view while the form scrolls (CSS: #train_monitor is sticky)
         with gr.Column(scale=2, elem_id="train_monitor"):
-            with gr.Row():
+            with gr.Row(elem_id="train_controls"):  # sticky inside the monitor: Start and Stop never scroll away
                 start = gr.Button(variant="primary", elem_id="start")
                 stop = gr.Button(variant="stop", elem_id="stop")
             message = gr.Markdown(elem_id="train_message")  # the last action's outcome; cleared when the run ends
@@ -204,13 +205,15 @@ def create_train_tab(
         """An error -> (the message, updates that mark its field and clear the last mark, the marked key)."""
         key = error.field if error is not None and error.field in markable else None
         message = ""
+        # on the board a field is named by its label: "e.g. --learning_rate 5e-5" reads "e.g. 5e-5"
+        said = error.message.replace(f"--{key} ", "") if key else ""
         if error is not None:
-            named = f"{LOCALES[key][code]['label']}: {error.message}" if key else str(error)
+            named = f"{LOCALES[key][code]['label']}: {said}" if key else str(error)
             message = f"⚠ {text('invalid', code)} · {named}"
         updates = []
         for name in markable:
             if name == key:
-                info = f"⚠ {error.message}"
+                info = f"⚠ {said}"
                 updates.append(gr.update(elem_classes=["qllm-invalid"], info=info))
             elif name == marked_key:
                 updates.append(gr.update(elem_classes=[], info=LOCALES[name][code].get("info")))
@@ -343,7 +346,14 @@ def create_train_tab(
             compare_runs = gr.Dropdown([], multiselect=True, scale=4, elem_id="compare_runs")
             compare_button = gr.Button(scale=1, elem_id="compare")
         compare_plot = gr.Plot(elem_id="compare_plot")
-        compare_table = gr.Dataframe(headers=headers("compare", "en"), interactive=False, elem_id="compare_table")
+        compare_table = gr.Dataframe(
+            headers=headers("compare", "en"),
+            interactive=False,
+            wrap=True,
+            # all eight columns inside the form column (unset, the last two sat past its right edge)
+            column_widths=["20%", "9%", "12%", "11%", "11%", "13%", "12%", "12%"],
+            elem_id="compare_table",
+        )
 
     def refresh_compare_choices(model_name):
         return gr.update(choices=list(list_all_runs(model_name)))
