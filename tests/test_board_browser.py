@@ -438,6 +438,9 @@ def test_reload_reattaches_and_stop_ends_the_run(page, board):
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert (run / "checkpoint-10" / "adapter_model.safetensors").is_file(), "the last checkpoint is intact"
+    # a stopped run's evaluation is its last, not a final one; its checkpoints are in the picker at once
+    assert "final eval loss" not in status(page) and "Start with the same run name resumes" in status(page)
+    choose(page, "adapter", f"browser-long/{checkpoints(run)[-1].name}")
 
 
 def test_pickers_are_filled_on_load_and_preselect_the_newest_finished_run(page, board):
@@ -683,6 +686,7 @@ def test_evaluate_tab_scores_adapters_of_two_methods_together(page, board):
     assert all(word in scores for word in ("score", "value", "questions")), scores
     assert re.search(r"Average accuracy \(%\)\s+\d+\.\d\d\s+\d+/60", scores), scores  # 5 subjects x 12
     assert "chance level 25 %" in status(page, "eval_note"), status(page, "eval_note")
+    assert f"Scores of qllm-tiny/{lora}" in status(page, "eval_note"), status(page, "eval_note")  # whose they are
     wait_for(lambda: "browser-vqc" in page.locator("#eval_history").inner_text(), 20, "the history row")
     wait_for(lambda: lora in page.locator("#eval_history").inner_text(), 20, "the lora row")
     history = page.locator("#eval_history").inner_text()
@@ -691,6 +695,9 @@ def test_evaluate_tab_scores_adapters_of_two_methods_together(page, board):
         lambda: "bundled sample" in page.locator("#eval_history").inner_text(), 20, "where the questions came from"
     )
     page.screenshot(path=str(SCREENSHOTS / "evaluate_tab.png"), full_page=True)
+    frame = page.locator("#eval_history").bounding_box()  # the data column within the table, not cut off
+    last = page.locator("#eval_history th").last.bounding_box()
+    assert last["x"] + last["width"] <= frame["x"] + frame["width"] + 1, (last, frame)
     choose(page, "lang", "中文")
     wait_for(lambda: "内置样例" in page.locator("#eval_history").inner_text(), 20, "the history in Chinese", page)
     assert "bundled sample" not in page.locator("#eval_history").inner_text()

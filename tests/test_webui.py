@@ -363,3 +363,18 @@ def test_the_chat_history_reaches_the_model_as_plain_text():
         {"role": "user", "content": "天空呢？"},
     ]
     assert message_text({"type": "text", "text": "one part"}) == "one part"
+
+
+def test_a_run_stopped_before_its_first_checkpoint_says_nothing_was_kept(tmp_path):
+    """Stopped at step 2 of 100 with save steps 10: the status says no checkpoint exists, not how to resume."""
+    from qllm.webui.components.train import status_markdown
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    records = [{"current_steps": step, "total_steps": 100, "loss": 5.0 - step, "eval_loss": None} for step in (1, 2)]
+    (folder / "trainer_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    state = {"kind": "train", "folder": str(folder), "status": "stopped", "pid": None}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    shown = status_markdown(Runner(tmp_path / "state.json"), "en")
+    assert "last step's loss 3.0000" in shown and "no checkpoint was saved yet" in shown, shown
+    assert "resumes" not in shown and "final" not in shown, shown

@@ -243,6 +243,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "以相同的实验名称点击“开始”即可从最后一个完整检查点继续",
     },
     "last_step_loss": {"en": "last step's loss", "zh": "最后一步损失"},
+    "last_eval": {"en": "last eval loss", "zh": "最近一次验证损失"},
+    "nothing_saved": {
+        "en": "no checkpoint was saved yet (see Save steps): nothing of this run can be resumed or loaded",
+        "zh": "尚未保存任何检查点（见保存步数）：本次训练无法继续，也无法加载",
+    },
+    "scores_of": {"en": "Scores of", "zh": "得分来自"},
     "mean_train_loss": {"en": "mean training loss", "zh": "平均训练损失"},
     "final_eval": {"en": "final eval loss", "zh": "最终验证损失"},
     "step": {"en": "step", "zh": "步"},

@@ -56,11 +56,16 @@ def result_rows(folder: str, lang: str = "en") -> list[list]:
 
 
 def scores_note(folder: str, lang: str) -> str:
-    """How the multiple-choice table reads: what Average is, and the chance level to compare with."""
+    """Whose scores the table shows (with several adapters, the last one scored), and for multiple choice
+    what Average is and the chance level to compare with."""
     path = Path(folder) / RESULTS_FILE
-    if not path.is_file() or json.loads(path.read_text(encoding="utf-8")).get("kind") != "choice":
+    if not path.is_file():
         return ""
-    return text("scores_note", lang).format(chance=100 / len(CHOICES), choices=len(CHOICES))
+    evaluated = Path(folder).parent.parent  # <method>/<run>[/checkpoint-N]/eval/<evaluation>
+    whose = f"{text('scores_of', lang)} `{evaluated.relative_to(SAVES).as_posix()}`"
+    if json.loads(path.read_text(encoding="utf-8")).get("kind") != "choice":
+        return whose
+    return f"{whose} · " + text("scores_note", lang).format(chance=100 / len(CHOICES), choices=len(CHOICES))
 
 
 def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.components.Component]:
@@ -82,7 +87,14 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
     log = gr.Textbox(lines=6, max_lines=6, autoscroll=True, elem_id="eval_log")
     results = gr.Dataframe(headers=headers("results", "en"), interactive=False, wrap=True, elem_id="eval_results")
     note = gr.Markdown(elem_id="eval_note")  # how to read the scores: what Average is, the chance level
-    history = gr.Dataframe(headers=headers("history", "en"), interactive=False, wrap=True, elem_id="eval_history")
+    history = gr.Dataframe(
+        headers=headers("history", "en"),
+        interactive=False,
+        wrap=True,
+        # every column inside the tab: unset, the data column sat past the right edge
+        column_widths=["13%", "17%", "10%", "7%", "8%", "26%", "19%"],
+        elem_id="eval_history",
+    )
     timer = gr.Timer(2.0)
 
     model, method, template, ui_lang = top["model_name_or_path"], top["finetuning_type"], top["template"], top["lang"]

@@ -117,8 +117,11 @@ def status_markdown(runner: Runner, lang: str, state: RunState | None = None) ->
     head = f"**{text(state.status, lang)}** · {text('output_dir', lang)} `{state.folder}`"
     if state.status == "running":
         return head
-    resumable = last_complete_checkpoint(folder) if state.status in ("failed", "stopped") else None
+    ended_early = state.status in ("failed", "stopped")
+    resumable = last_complete_checkpoint(folder) if ended_early else None
     resume = f"{text('resumable', lang)} `{resumable.name}`" if resumable else None
+    if ended_early and resumable is None:  # the steps it trained are not kept anywhere: say so
+        resume = text("nothing_saved", lang)
     if state.status == "failed":
         tail = runner.log_tail(12, state)
         error = error_line(tail)
@@ -130,8 +133,8 @@ def status_markdown(runner: Runner, lang: str, state: RunState | None = None) ->
     mean = mean_train_loss(folder) if state.status == "finished" else None
     if mean is not None:
         details.append(f"{text('mean_train_loss', lang)} {mean:.4f}")
-    if evals:
-        details.append(f"{text('final_eval', lang)} {evals[-1]:.4f}")
+    if evals:  # "final" only for a run that reached its end: a stopped run's is its last evaluation
+        details.append(f"{text('final_eval' if state.status == 'finished' else 'last_eval', lang)} {evals[-1]:.4f}")
     if resume:
         details.append(resume)
     return head + (" · " + " · ".join(details) if details else "")
@@ -302,7 +305,7 @@ def create_train_tab(
             drawn,
             "" if ended else gr.skip(),
             gr.skip() if same_run else "",
-            state.folder if ended and state.status == "finished" else gr.skip(),  # the pickers list the new adapter
+            state.folder if ended else gr.skip(),  # the pickers list what it saved (a stopped run's checkpoints too)
         )
 
     monitor_outputs = [status, progress, log, full_log, plot, seen, message, zoom, top["finished_run"]]
