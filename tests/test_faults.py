@@ -245,3 +245,13 @@ def test_max_samples_beyond_the_data_is_said_once(tmp_path, caplog):
     said = [record.getMessage() for record in caplog.records if "--max_samples" in record.getMessage()]
     assert len(said) == 1 and said[0].startswith("--max_samples 100000: 'qllm_tasks' has "), said
     assert said[0].endswith("all of them are used")
+
+
+def test_a_warmup_as_long_as_the_run_is_said_once(tmp_path, caplog):
+    with caplog.at_level("WARNING", logger="qllm"):
+        run_train(flags(tmp_path / "run", max_steps=3, warmup_steps=20))
+    said = [record.getMessage() for record in caplog.records if "warmup" in record.getMessage()]
+    assert said == [
+        "note: the warmup (20 steps) is not shorter than the run (3 steps), so the learning rate never reaches "
+        "--learning_rate 5e-05; lower --warmup_steps (or --warmup_ratio)"
+    ], said

@@ -45,6 +45,15 @@ class LogCallback(TrainerCallback):
         self.trained = False
         self.start_time, self.start_step = time.time(), state.global_step
         self.start_tokens = state.num_input_tokens_seen
+        warmup = args.get_warmup_steps(state.max_steps)
+        if state.is_world_process_zero and state.max_steps and warmup >= state.max_steps:
+            logger.warning(  # said once: the schedule never reaches the learning rate asked for
+                "note: the warmup (%d steps) is not shorter than the run (%d steps), so the learning rate never "
+                "reaches --learning_rate %g; lower --warmup_steps (or --warmup_ratio)",
+                warmup,
+                state.max_steps,
+                args.learning_rate,
+            )
         if not state.is_world_process_zero:  # one writer under torchrun; the losses it logs are already averaged
             return
         # On resume, keep the records up to the checkpoint; on a fresh run, start empty.
