@@ -28,6 +28,11 @@ def band(folders: list[Path | str], key: str) -> tuple[list[int], list[float], l
     return steps, [statistics.fmean(v) for v in values], [min(v) for v in values], [max(v) for v in values]
 
 
+# hovermode "x unified": the step heads the hover box and each trace's name leads its line, so a trace
+# adds only its value (repeating name or step gave "loss : step 20 loss 4.8653")
+HOVER_VALUE = "%{y:.4f}"
+
+
 def band_traces(label: str, folders: list[Path | str], color: str) -> list:
     """Plotly traces: the mean training loss with its min-max band, and the mean eval loss, over ``folders``."""
     import plotly.graph_objects as go
@@ -54,13 +59,13 @@ def band_traces(label: str, folders: list[Path | str], color: str) -> list:
                 mode="lines",
                 name=f"{label} (mean of {len(folders)})",
                 line={"color": color},
-                hovertemplate="%{y:.4f}",  # unified hover: the step heads the box, the trace's name leads the line
+                hovertemplate=HOVER_VALUE,
             ),  # fmt: skip
         ]
     steps, mean, _, _ = band(folders, "eval_loss")
     if steps:
         traces.append(go.Scatter(x=steps, y=mean, mode="markers+lines", name=f"{label} eval (mean)",
-                                 line={"color": color, "dash": "dot"}, hovertemplate="%{y:.4f}"))  # fmt: skip
+                                 line={"color": color, "dash": "dot"}, hovertemplate=HOVER_VALUE))  # fmt: skip
     return traces
 
 

@@ -70,11 +70,17 @@ def check_weights(folder: str | Path) -> None:
         raise SavedAdapterError(f"{path} is damaged or cut short ({why})") from None
 
 
+def loadable_method(folder: str | Path) -> Method:
+    """The method of the adapter in ``folder`` once its config and weights check out; SavedAdapterError if not."""
+    method = saved_method(read_adapter_config(folder), folder)
+    check_weights(folder)
+    return method
+
+
 def saved_adapter_problem(folder: str | Path) -> str | None:
     """What keeps the adapter in ``folder`` from loading, in words; None when it loads."""
     try:
-        saved_method(read_adapter_config(folder), folder)
-        check_weights(folder)
+        loadable_method(folder)
     except SavedAdapterError as err:
         return str(err)
     return None
@@ -83,11 +89,9 @@ def saved_adapter_problem(folder: str | Path) -> str | None:
 def check_saved_adapter(folder: str | Path, field: str = "adapter_name_or_path") -> Method:
     """The method of a loadable saved adapter; ArgumentError naming the file and the fix otherwise."""
     try:
-        method = saved_method(read_adapter_config(folder), folder)
-        check_weights(folder)
+        return loadable_method(folder)
     except SavedAdapterError as err:
         raise ArgumentError(field, f"{err}; {err.fix}") from None
-    return method
 
 
 def settings_differing(folder: str | Path, new_config) -> list[tuple[str, Any, Any]]:

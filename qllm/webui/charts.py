@@ -8,14 +8,10 @@ from pathlib import Path
 import plotly.graph_objects as go
 import yaml
 
-from qllm.compare.report import COLORS, band_traces
+from qllm.compare.report import COLORS, HOVER_VALUE, band_traces
 from qllm.constants import TRAIN_ARGS
 from qllm.train.log_file import loss_series, read_log, smooth
 from qllm.webui.locales import text
-
-# hovermode "x unified": the step heads the hover box and each trace's name leads its line, so a trace
-# adds only its value (repeating name or step gave "loss : step 20 loss 4.8653")
-VALUE = "%{y:.4f}"
 
 
 def _layout(figure: go.Figure, title: str, lang: str) -> go.Figure:
@@ -68,7 +64,7 @@ def loss_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
             mode="lines+markers",
             opacity=0.4,
             line={"color": COLORS[0]},
-            hovertemplate=VALUE,
+            hovertemplate=HOVER_VALUE,
         )
     )
     figure.add_trace(
@@ -78,7 +74,7 @@ def loss_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
             name=text("chart_smoothed", lang),
             mode="lines",
             line={"color": COLORS[0], "width": 3},
-            hovertemplate=VALUE,
+            hovertemplate=HOVER_VALUE,
         )
     )
     if eval_steps:
@@ -89,7 +85,7 @@ def loss_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
                 name=text("chart_eval_loss", lang),
                 mode="markers+lines",
                 marker={"size": 9, "color": COLORS[1]},
-                hovertemplate=VALUE,
+                hovertemplate=HOVER_VALUE,
             )
         )
     _layout(figure, Path(output_dir).name, lang)
@@ -141,7 +137,7 @@ def compare_figure(runs: dict[str, str | Path], lang: str = "en") -> go.Figure:
                 name=label,
                 mode="lines",
                 line={"color": color},
-                hovertemplate=VALUE,
+                hovertemplate=HOVER_VALUE,
             )
         )
         eval_steps, eval_losses = loss_series(records, "eval_loss")
@@ -153,7 +149,7 @@ def compare_figure(runs: dict[str, str | Path], lang: str = "en") -> go.Figure:
                     name=f"{label} (eval)",
                     mode="markers+lines",
                     line={"color": color, "dash": "dot"},
-                    hovertemplate=VALUE,
+                    hovertemplate=HOVER_VALUE,
                 )
             )
     return _layout(figure, text("chart_by_run", lang), lang)

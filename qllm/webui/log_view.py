@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import re
 
+from qllm.webui.locales import text
+
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours and tqdm's cursor moves
 PROGRESS_BAR = re.compile(r"(?:[^\s|][^|]*?: *)?\d{1,3}%\|[^|]*\|[^\]\n]*\]")  # "Tokenizing:  40%|████  | 4/10 [..]"
 WARNING_START = re.compile(r"(Warning|warn)\b.*:|^\[?WARNING\b|^UserWarning")
@@ -19,6 +21,22 @@ WARNING_START = re.compile(r"(Warning|warn)\b.*:|^\[?WARNING\b|^UserWarning")
 WARNING_CONTINUATION = re.compile(r"^\s+\S")
 METRICS_BLOCK = re.compile(r"^\*{5} \w+ metrics \*{5}$")  # transformers' Trainer.log_metrics
 METRICS_BLOCK_LINE = re.compile(r"^\s+\w+\s+=\s")
+
+
+def last_lines(console: str, count: int) -> str:
+    """The last ``count`` lines of a console capture already read (a monitor reads console.log once per redraw)."""
+    return "\n".join(console.splitlines()[-count:])
+
+
+def log_cause(console: str, lang: str) -> str:
+    """A failed job's last lines, as the monitors show them under "Cause"."""
+    return f"{text('cause', lang)}:\n```\n{last_lines(console, 12)}\n```"
+
+
+def failure_cause(console: str, lang: str) -> str:
+    """Why a training run failed: its one-line `error: …` when it ended with one, else its last lines."""
+    errors = [line for line in last_lines(console, 12).splitlines() if line.startswith("error: ")]
+    return f"{text('error', lang)}: {errors[-1].removeprefix('error: ')}" if errors else log_cause(console, lang)
 
 
 def _metric_dict(line: str) -> dict | None:

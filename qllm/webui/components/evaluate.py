@@ -24,16 +24,18 @@ from qllm.webui.control import (
     model_folder,
 )
 from qllm.webui.locales import LANGUAGES, headers, text
-from qllm.webui.log_view import readable_log
+from qllm.webui.log_view import last_lines, log_cause, readable_log
 from qllm.webui.runner import Job, Runner, write_args
 
 
-def result_rows(folder: str, lang: str = "en") -> list[list]:
-    """The latest evaluation's scores, one per row, named in ``lang``: score, value (two decimals), questions."""
+def read_results(folder: str) -> dict | None:
+    """An evaluation's results.json, or None before it is written."""
     path = Path(folder) / RESULTS_FILE
-    if not path.is_file():
-        return []
-    result = json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def result_rows(result: dict, lang: str = "en") -> list[list]:
+    """An evaluation's scores, one per row, named in ``lang``: score, value (two decimals), questions."""
     if result.get("kind") == "exact_match":
         right = round(result["accuracy"] * result["total"])
         return [
@@ -55,15 +57,12 @@ def result_rows(folder: str, lang: str = "en") -> list[list]:
     ]
 
 
-def scores_note(folder: str, lang: str) -> str:
+def scores_note(folder: str, result: dict, lang: str) -> str:
     """Whose scores the table shows (with several adapters, the last one scored), and for multiple choice
     what Average is and the chance level to compare with."""
-    path = Path(folder) / RESULTS_FILE
-    if not path.is_file():
-        return ""
     evaluated = Path(folder).parent.parent  # <method>/<run>[/checkpoint-N]/eval/<evaluation>
     whose = f"{text('scores_of', lang)} `{evaluated.relative_to(SAVES).as_posix()}`"
-    if json.loads(path.read_text(encoding="utf-8")).get("kind") != "choice":
+    if result.get("kind") != "choice":
         return whose
     return f"{whose} · " + text("scores_note", lang).format(chance=100 / len(CHOICES), choices=len(CHOICES))
 
@@ -182,17 +181,18 @@ def create_eval_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, gr.
         no_results = gr.update(value=[], headers=headers("results", code))
         if current is None:
             return "", "", no_results, "", rows, drawn
-        tail = runner.log_tail(8)
-        percents = re.findall(rf"{SCORING}[^\n]*?(\d+)%\|", tail)  # not the model-loading bars before it
+        console = runner.log_tail(200)  # read once: progress, failure cause and log box come from it
+        percents = re.findall(rf"{SCORING}[^\n]*?(\d+)%\|", last_lines(console, 8))  # not the loading bars
         progress = f" · {percents[-1]}%" if percents and state.status == "running" else ""
         waiting = f" · +{len(state.queue)} queued" if state.queue else ""
         head = f"**{text(state.status, code)}**{progress}{waiting} · `{state.folder}`"
         if state.status == "failed":
-            head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
+            head += f"\n\n{log_cause(console, code)}"
         latest = state.folder if state.status != "running" else (state.done[-1] if state.done else "")
-        scores = gr.update(value=result_rows(latest, code) if latest else [], headers=headers("results", code))
-        shown = readable_log(runner.log_tail(200), running=state.status == "running")
-        return head, shown, scores, scores_note(latest, code) if latest else "", rows, drawn
+        result = read_results(latest) if latest else None
+        scores = gr.update(value=result_rows(result, code) if result else [], headers=headers("results", code))
+        shown = readable_log(console, running=state.status == "running")
+        return head, shown, scores, scores_note(latest, result, code) if result else "", rows, drawn
 
     outputs = [status, log, results, note, history, seen]
     timer.tick(monitor, [ui_lang, model, seen], outputs, show_progress="hidden")

@@ -17,7 +17,7 @@ from qllm.errors import ArgumentError
 from qllm.methods import METHODS
 from qllm.webui.control import SAVES, file_mtime, model_folder, plain_name, run_folder
 from qllm.webui.locales import LANGUAGES, text
-from qllm.webui.log_view import readable_log
+from qllm.webui.log_view import log_cause, readable_log
 from qllm.webui.runner import Job, Runner, write_args
 
 EXPORTS_FOLDER = "exports"
@@ -106,12 +106,13 @@ def create_export_tab(demo: gr.Blocks, top: dict, runner: Runner) -> dict[str, g
         if drawn == last_drawn:
             return gr.skip(), gr.skip(), last_drawn
         code = LANGUAGES[lang_name]
+        console = runner.log_tail(200)  # read once for the failure cause and the log box
         head = f"**{text(state.status, code)}**"
         if state.status == "finished":
             head += f" · {text('export_result', code)} `{Path(state.folder) / EXPORTED_MODEL}`"
         elif state.status == "failed":
-            head += f"\n\n{text('cause', code)}:\n```\n{runner.log_tail(12)}\n```"
-        return head, readable_log(runner.log_tail(200), running=state.status == "running"), drawn
+            head += f"\n\n{log_cause(console, code)}"
+        return head, readable_log(console, running=state.status == "running"), drawn
 
     timer.tick(monitor, [lang, seen], [status, log, seen], show_progress="hidden")
     return {"export_name": name, "start_export": start, "export_status": status, "export_log": log}

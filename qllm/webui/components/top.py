@@ -39,12 +39,9 @@ def create_top(demo: gr.Blocks) -> dict[str, gr.components.Component]:
     # set by the Train monitor to the folder of a run that has just finished: the pickers list it at once
     finished_run = gr.State(None)
 
-    def refresh_adapters(model: str, method: str, lang_name: str):
-        """model, method -> the picker's choices (none, runs and checkpoints), the newest finished run picked."""
-        return adapter_choices(model, method, lang_name)
-
+    # model, method -> the picker's choices, the newest finished run picked; a language change keeps the pick
     for trigger in (model.change, method.change, refresh.click, demo.load, finished_run.change):
-        trigger(refresh_adapters, [model, method, lang], [adapter], queue=False)
+        trigger(adapter_choices, [model, method, lang], [adapter], queue=False)
     lang.change(adapter_choices, [model, method, lang, adapter], [adapter], queue=False)
     return {
         "title": title,

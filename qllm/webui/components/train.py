@@ -26,7 +26,7 @@ from qllm.webui.control import (
     save_config,
 )
 from qllm.webui.locales import LANGUAGES, LOCALES, headers, text
-from qllm.webui.log_view import readable_log
+from qllm.webui.log_view import failure_cause, readable_log
 from qllm.webui.runner import Job, Runner, RunState, write_args
 from qllm.webui.train_form import (
     FIELD_KEYS,
@@ -87,12 +87,6 @@ def progress_html(record: dict[str, Any] | None, lang: str) -> str:
     )
 
 
-def error_line(log_tail: str) -> str | None:
-    """The one-line `error: …` a command ends with when it refuses or stops on bad input or a full disk."""
-    lines = [line for line in log_tail.splitlines() if line.startswith("error: ")]
-    return lines[-1].removeprefix("error: ") if lines else None
-
-
 def mean_train_loss(folder: Path) -> float | None:
     """The run's mean training loss (the Trainer's ``train_loss``), written only by a run that finished."""
     try:
@@ -123,9 +117,7 @@ def status_markdown(runner: Runner, lang: str, state: RunState | None = None) ->
     if ended_early and resumable is None:  # the steps it trained are not kept anywhere: say so
         resume = text("nothing_saved", lang)
     if state.status == "failed":
-        tail = runner.log_tail(12, state)
-        error = error_line(tail)
-        cause = f"{text('error', lang)}: {error}" if error else f"{text('cause', lang)}:\n```\n{tail}\n```"
+        cause = failure_cause(runner.log_tail(12, state), lang)
         return f"{head}\n\n{cause}" + (f"\n\n{resume}" if resume else "")
     details = []
     if losses:
