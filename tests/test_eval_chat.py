@@ -87,7 +87,15 @@ def test_missing_task_lists_what_is_there(tmp_path, capsys):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "mapping.json").write_text("{}")
     assert main(["eval", "--model_name_or_path", "qllm-tiny", "--task", "gaokao", "--task_dir", str(tmp_path)]) == 2
-    assert "found: mine" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "no task 'gaokao'" in error and "mmlu_sample" in error and "mine" in error  # the records and the folder
+
+
+def test_a_misspelt_task_is_refused_with_the_closest_name(tmp_path, capsys):
+    assert (
+        main(["eval", "--model_name_or_path", "qllm-tiny", "--task", "mmlu_smaple", "--task_dir", str(tmp_path)]) == 2
+    )
+    assert "did you mean mmlu_sample?" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

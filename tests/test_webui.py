@@ -367,7 +367,7 @@ def test_the_chat_history_reaches_the_model_as_plain_text():
 
 def test_a_run_stopped_before_its_first_checkpoint_says_nothing_was_kept(tmp_path):
     """Stopped at step 2 of 100 with save steps 10: the status says no checkpoint exists, not how to resume."""
-    from qllm.webui.components.train import status_markdown
+    from qllm.webui.handlers.train import status_markdown
 
     folder = tmp_path / "run"
     folder.mkdir()

@@ -21,7 +21,6 @@ from qllm.eval.public_benchmarks import describe_source
 from qllm.eval.tasks import (
     CATEGORIES,
     CHOICES,
-    SAMPLE_SUFFIX,
     Question,
     Subject,
     read_questions,
@@ -102,11 +101,10 @@ def evaluate_choice(
     task_dir: str,
     split: str,
     n_shot: int,
-    lang: str | None,
+    lang: str,
     batch_size: int,
 ) -> ChoiceResult:
     folder = resolve_task_dir(task, task_dir)
-    lang = lang or ("en" if task.removesuffix(SAMPLE_SUFFIX) == "mmlu" else "zh")
     subjects: list[Subject] = read_subjects(folder)
     result = ChoiceResult(task=task, split=split, data=describe_source(folder))
     category_hits: dict[str, list[bool]] = defaultdict(list)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from qllm.eval.registry import BENCHMARK_TASKS
 from qllm.paths import EVALUATION_DIR
 
 
@@ -12,7 +13,8 @@ class EvaluationArguments:
 
     task: str = field(
         metadata={
-            "help": "mmlu, cmmlu, ceval (folders of task_dir), or a dataset of dataset_info.json with a test split."
+            "help": f"One of {', '.join(BENCHMARK_TASKS)}, a folder with mapping.json under task_dir, "
+            "or a dataset of dataset_info.json (scored by exact match on its test split)."
         },
     )
     task_dir: str = field(
@@ -21,7 +23,7 @@ class EvaluationArguments:
     )
     n_shot: int = field(default=5, metadata={"help": "Examples from the dev split shown before each question."})
     lang: Literal["en", "zh"] | None = field(
-        default=None, metadata={"help": "Prompt language; by default en for mmlu, zh for cmmlu / ceval."}
+        default=None, metadata={"help": "Prompt language; by default the task's (en for mmlu, zh for cmmlu / ceval)."}
     )
     split: str = field(default="test", metadata={"help": "dev, val or test (mmlu_test style names also work)."})
     batch_size: int = field(default=4, metadata={"help": "Prompts per forward pass."})

@@ -22,7 +22,7 @@ from qllm.constants import (
     TRAINER_LOG,
     checkpoints,
 )
-from qllm.data.registry import DatasetAttr, datasets_with_test_split, load_registry
+from qllm.data.registry import DatasetAttr, load_registry
 from qllm.errors import ArgumentError
 from qllm.methods import METHODS
 from qllm.paths import ADAPTERS_DOC, DATA_DIR, saves_dir
@@ -32,7 +32,6 @@ from qllm.webui.locales import text
 SAVES = saves_dir()  # the tests point it elsewhere with QLLM_SAVES_DIR
 CONFIGS = SAVES / CONFIGS_FOLDER
 MODELS = ["qllm-tiny", "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-7B"]
-BENCHMARKS = ["mmlu", "cmmlu", "ceval", "mmlu_sample", "cmmlu_sample", "ceval_sample"]
 BUNDLED_SAMPLE = "bundled sample"  # how qllm.eval.public_benchmarks.describe_source names the bundled questions
 SAFE_NAME = re.compile(r"^[\w.\-]+$")
 
@@ -163,11 +162,6 @@ def dataset_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
         return sorted(load_registry(dataset_dir))
     except ArgumentError:
         return []
-
-
-def eval_task_choices(dataset_dir: str = str(DATA_DIR)) -> list[str]:
-    """The benchmarks, then every dataset whose files have a test split."""
-    return BENCHMARKS + datasets_with_test_split(dataset_dir)
 
 
 def dataset_preview(names: list[str], dataset_dir: str = str(DATA_DIR), rows: int = 3) -> dict[str, Any]:

@@ -85,6 +85,8 @@ FIELDS = (
     Field("extra_args", "code", "{}", "output"),
 )
 FIELD_KEYS = [f.key for f in FIELDS]
+GROUPS = ("data", "optim", "method", "eval", "output")  # the form's sections, in order; each is a Field.group
+GROUP_OF = {f.key: f"group_{f.group}" for f in FIELDS}  # field -> the element (and locale key) of its section
 BOARD_ONLY = ("output_name", "extra_args", "compute_type", "devices")
 
 

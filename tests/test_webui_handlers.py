@@ -1,0 +1,98 @@
+"""The board's handlers without a browser: values in, ``{element name: update}`` out.
+
+The browser suite proves what a person sees; these say what each click computes, and that the
+tabs' wiring and the one RunMonitor behave (no redraw when nothing changed, a redraw when a run moves).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import gradio as gr
+import pytest
+
+from qllm.webui.handlers import evaluate, export, train
+from qllm.webui.monitor import RunMonitor
+from qllm.webui.runner import Runner
+from qllm.webui.train_form import FIELD_KEYS, FIELDS
+from qllm.webui.wiring import connect
+
+
+def form_values(**overrides) -> tuple:
+    values = {field.key: field.default for field in FIELDS}
+    values.update(output_name="handler-run", **overrides)
+    return tuple(values[key] for key in FIELD_KEYS)
+
+
+def test_connect_fills_the_outputs_by_name_and_refuses_an_unwired_name():
+    with gr.Blocks():
+        elements = {"a": gr.Textbox(), "b": gr.Textbox(), "go": gr.Button()}
+        good = connect(elements["go"].click, lambda a: {"b": a + "!"}, elements, ["a"], ["a", "b"])
+        bad = connect(elements["go"].click, lambda a: {"a": a}, elements, ["a"], ["b"])
+    assert good.fn("x")[1] == "x!" and isinstance(good.fn("x")[0], type(gr.skip()))  # "a" is left as it is
+    with pytest.raises(KeyError, match="not among its outputs"):
+        bad.fn("x")
+
+
+def test_a_refused_form_marks_its_field_opens_its_section_and_the_next_check_clears_it():
+    refused = train.preview_command("English", None, "qllm-tiny", "vqc", "qwen", *form_values(learning_rate="1e-3x"))
+    assert refused["train_message"].startswith("⚠ ") and "Learning rate" in refused["train_message"]
+    assert refused["learning_rate"]["elem_classes"] == ["qllm-invalid"]
+    assert refused["group_optim"]["open"] is True and refused["train_marked"] == "learning_rate"
+    assert refused["command"]["visible"] is False
+    fixed = train.preview_command("English", "learning_rate", "qllm-tiny", "vqc", "qwen", *form_values())
+    assert fixed["learning_rate"]["elem_classes"] == [] and fixed["train_marked"] is None
+    assert fixed["command"]["value"].startswith("python -m qllm train --model_name_or_path qllm-tiny")
+    assert fixed["train_message"] == "" and "group_optim" not in fixed  # nothing else is touched
+
+
+def test_a_method_shows_its_own_fields_and_notes():
+    shown = train.show_method("quanTA")
+    assert shown["per_dim_features"]["visible"] is True and shown["n_qubits"]["visible"] is False
+    assert "quanTA" in shown["method_notes"]
+
+
+def test_the_task_list_is_the_registry_in_the_page_s_language(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "mapping.json").write_text("{}")
+    choices = evaluate.task_choices("中文", str(tmp_path), "mine")["task"]
+    names = [name for _, name in choices["choices"]]
+    assert names[:6] == ["mmlu", "mmlu_sample", "cmmlu", "cmmlu_sample", "ceval", "ceval_sample"]
+    assert "mine" in names and "qllm_tasks" in names and choices["value"] == "mine"
+    assert any("科目" in label for label, _ in choices["choices"])
+
+
+def test_evaluate_refuses_a_misspelt_task_with_the_closest_name(tmp_path):
+    runner = Runner(tmp_path / "state.json")
+    said = evaluate.start(runner, "English", "qllm-tiny", "lora", "qwen", "mmlu_smaple", str(tmp_path), 0, "auto",
+                          "test", 4, [])  # fmt: skip
+    assert "did you mean mmlu_sample?" in said["eval_message"] and runner.state() is None
+
+
+def test_export_of_a_vqc_adapter_is_one_disabled_state():
+    state = export.choice("English", "vqc", "run-1")
+    assert state["start_export"]["interactive"] is False and state["export_name"]["value"] == ""
+    assert "vqc" in state["export_explanation"]
+    assert export.choice("English", "lora", "run-1")["export_name"]["value"] == "lora-run-1-merged"
+
+
+def test_one_monitor_redraws_only_when_the_job_moves(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "console.log").write_text("step 1\n")
+    state = {"kind": "export", "folder": str(folder), "status": "running", "pid": None}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    runner = Runner(tmp_path / "state.json")
+    watcher = RunMonitor(runner, "export")
+    first = watcher.look("English", None)
+    assert first is not None and first.console.endswith("step 1") and not first.same_job
+    assert watcher.look("English", first.drawn) is None  # an idle tick: nothing read, nothing sent
+    assert RunMonitor(runner, "eval").look("English", None).state is None  # another tab's kind of job
+    (folder / "console.log").write_text("step 1\nerror: --x: broken; fix it\n")
+    os.utime(folder / "console.log", (1, 1))  # a different modification time, whatever the clock's resolution
+    moved = watcher.look("English", first.drawn)
+    assert moved is not None and moved.same_job and "step 1" in moved.log()
+    assert watcher.look("中文", moved.drawn) is not None  # a language change redraws
+    update = export.monitor(watcher, "English", first.drawn)
+    assert update["export_seen"] == moved.drawn
