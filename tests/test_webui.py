@@ -258,7 +258,7 @@ def test_the_board_s_own_run_is_recognised_and_stopped_after_a_board_restart(tmp
 
 @pytest.mark.parametrize("name", ["../../../../elsewhere", "/etc", "run/../../../../x"])
 def test_a_typed_adapter_name_cannot_leave_the_saves_folder(name):
-    from qllm.webui.control import run_folder
+    from qllm.webui.saves import run_folder
 
     with pytest.raises(ArgumentError) as caught:
         run_folder("qllm-tiny", "lora", name)

@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qllm.webui.control import file_mtime
 from qllm.webui.locales import LANGUAGES
 from qllm.webui.log_view import failure_cause, readable_log
 from qllm.webui.runner import Runner, RunState
+
+
+def file_mtime(path: Path) -> float | None:
+    """When the file last changed (None while it does not exist): how the monitors see that a run moved on."""
+    return path.stat().st_mtime if path.is_file() else None
 
 
 @dataclass

@@ -27,8 +27,8 @@ import yaml
 
 from qllm.constants import BOARD_STATE, CONSOLE_LOG, EXPORTED_MODEL, FINISHED_MARKER, RESULTS_FILE
 from qllm.train.output_dir import claim_run_folder
-from qllm.webui.control import SAVES
 from qllm.webui.log_view import ANSI_ESCAPE
+from qllm.webui.saves import SAVES
 
 STATE_FILE = SAVES / BOARD_STATE
 STOP_GRACE_SECONDS = 8

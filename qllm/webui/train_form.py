@@ -25,7 +25,7 @@ from qllm.methods import MethodField, methods_using
 from qllm.model.loader import check_hub_model, resolve_model_path
 from qllm.paths import DATA_DIR
 from qllm.train.output_dir import plan_output_dir
-from qllm.webui.control import inside_saves, plain_name, runs_root
+from qllm.webui.saves import inside_saves, plain_name, runs_root
 
 ALL_METHODS: tuple[str, ...] = ()
 # the board's "Compute type" -> the `qllm train` flag it sets (float32: none)

@@ -10,11 +10,11 @@ from functools import partial
 import gradio as gr
 
 from qllm.paths import EVALUATION_DIR
-from qllm.webui.control import list_adapters
 from qllm.webui.handlers import evaluate as handlers
 from qllm.webui.locales import headers
 from qllm.webui.monitor import RunMonitor
 from qllm.webui.runner import Runner
+from qllm.webui.saves import list_adapters
 from qllm.webui.wiring import Elements, connect
 
 

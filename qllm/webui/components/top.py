@@ -9,9 +9,10 @@ import gradio as gr
 
 from qllm.data.template import TEMPLATE_CHOICES
 from qllm.methods import METHODS
-from qllm.webui.control import MODELS, list_runs
+from qllm.webui.catalog import MODELS
 from qllm.webui.handlers.top import adapter_choices
 from qllm.webui.locales import LANGUAGES
+from qllm.webui.saves import list_runs
 from qllm.webui.wiring import Elements, connect
 
 

@@ -9,7 +9,8 @@ from functools import partial
 
 import gradio as gr
 
-from qllm.webui.control import dataset_choices, device_info, list_configs, method_notes
+from qllm.webui.catalog import dataset_choices, device_info, method_notes
+from qllm.webui.configs import list_configs
 from qllm.webui.handlers import train as handlers
 from qllm.webui.locales import headers
 from qllm.webui.runner import Runner

@@ -11,8 +11,8 @@ from typing import Any
 
 from qllm.errors import ArgumentError
 from qllm.webui.chat_session import ChatSession, conversation
-from qllm.webui.control import run_folder
 from qllm.webui.locales import LANGUAGES, text
+from qllm.webui.saves import run_folder
 from qllm.webui.wiring import Updates
 
 SEND_INPUTS = ("lang", "chatbot", "message", "system", "max_new_tokens", "temperature", "top_p")

@@ -10,6 +10,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -18,13 +19,14 @@ from qllm.errors import ArgumentError
 from qllm.eval.registry import find_task, list_tasks
 from qllm.eval.tasks import CHOICES
 from qllm.paths import DATA_DIR, EVALUATION_DIR
-from qllm.webui.control import SAVES, adapter_folder, eval_history, list_adapters, model_folder
 from qllm.webui.locales import LANGUAGES, headers, text
 from qllm.webui.log_view import last_lines
 from qllm.webui.monitor import RunMonitor
 from qllm.webui.runner import Job, Runner, write_args
+from qllm.webui.saves import SAVES, adapter_folder, list_adapters, model_folder
 from qllm.webui.wiring import Updates
 
+BUNDLED_SAMPLE = "bundled sample"  # how qllm.eval.public_benchmarks.describe_source names the bundled questions
 MONITOR_OUTPUTS = ("eval_status", "eval_log", "eval_results", "eval_note", "eval_history", "eval_seen")
 START_INPUTS = (
     "lang",
@@ -96,6 +98,33 @@ def scores_note(folder: str, result: dict, lang: str) -> str:
     if result.get("kind") != "choice":
         return whose
     return f"{whose} · " + text("scores_note", lang).format(chance=100 / len(CHOICES), choices=len(CHOICES))
+
+
+def eval_history(model: str, lang: str = "en") -> list[list[Any]]:
+    """Every saved evaluation of this model's runs and checkpoints, oldest first: when, adapter (`method/run`,
+    `method/run/checkpoint-N`, `base/model`), task, split, n_shot, scores (in ``lang``), data."""
+    root = SAVES / model_folder(model)
+    found = [
+        *root.glob(f"*/*/{EVALUATIONS_FOLDER}/*/{RESULTS_FILE}"),
+        *root.glob(f"*/*/checkpoint-*/{EVALUATIONS_FOLDER}/*/{RESULTS_FILE}"),
+    ]
+    rows = []
+    for path in sorted(found, key=lambda p: p.stat().st_mtime):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        adapter = path.parent.parent.parent.relative_to(root).as_posix()  # .../eval/<evaluation>/results.json
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+        if result.get("kind") == "exact_match":
+            scores = (
+                f"{text('exact_match', lang)} {100 * result['accuracy']:.1f}%, "
+                f"{text('eval_loss', lang)} {result['eval_loss']:.3f}"
+            )
+        else:
+            scores = ", ".join(f"{text(k, lang)} {v:.1f}" for k, v in result.get("categories", {}).items())
+        data = result.get("data", "")
+        if data.startswith(BUNDLED_SAMPLE):  # results.json keeps the CLI's English words; the table shows the page's
+            data = text("bundled_sample", lang) + data.removeprefix(BUNDLED_SAMPLE)
+        rows.append([when, adapter, result["task"], result["split"], result.get("n_shot", ""), scores, data])
+    return rows
 
 
 def adapter_choices(model: str) -> Updates:

@@ -15,10 +15,10 @@ import gradio as gr
 from qllm.constants import EXPORT_ARGS, EXPORTED_MODEL
 from qllm.errors import ArgumentError
 from qllm.methods import METHODS
-from qllm.webui.control import SAVES, model_folder, plain_name, run_folder
 from qllm.webui.locales import LANGUAGES, text
 from qllm.webui.monitor import RunMonitor
 from qllm.webui.runner import Job, Runner, write_args
+from qllm.webui.saves import SAVES, model_folder, plain_name, run_folder
 from qllm.webui.wiring import Updates
 
 EXPORTS_FOLDER = "exports"

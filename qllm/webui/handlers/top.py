@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from qllm.webui.control import default_adapter, list_runs
 from qllm.webui.locales import LANGUAGES, text
+from qllm.webui.saves import default_adapter, list_runs
 from qllm.webui.wiring import Updates
 
 NO_ADAPTER = ""  # the picker's value for "none": chat, evaluate and export use the base model alone

@@ -12,24 +12,18 @@ from typing import Any
 
 import gradio as gr
 
-from qllm.constants import TRAIN_ARGS, TRAIN_RESULTS, TRAINER_LOG
+from qllm.constants import FINISHED_MARKER, TRAIN_ARGS, TRAIN_RESULTS, TRAINER_LOG
 from qllm.errors import ArgumentError
 from qllm.train.log_file import read_log
 from qllm.train.output_dir import claim_run_folder, last_complete_checkpoint
+from qllm.webui.catalog import dataset_preview, method_notes
 from qllm.webui.charts import compare_figure, keep_zoom, loss_figure
-from qllm.webui.control import (
-    dataset_preview,
-    list_all_runs,
-    list_configs,
-    load_config,
-    method_notes,
-    run_summary,
-    save_config,
-)
+from qllm.webui.configs import list_configs, load_config, save_config
 from qllm.webui.locales import LANGUAGES, LOCALES, headers, text
 from qllm.webui.log_view import failure_cause
 from qllm.webui.monitor import RunMonitor
 from qllm.webui.runner import Job, Runner, RunState, write_args
+from qllm.webui.saves import list_all_runs
 from qllm.webui.train_form import (
     FIELD_KEYS,
     FIELDS,
@@ -59,6 +53,26 @@ MONITOR_OUTPUTS = (
     "loss_zoom",
     "finished_run",
 )
+
+
+def run_summary(label: str, folder: Path) -> list[Any]:
+    """One row of the comparison table."""
+    records = read_log(folder)
+    results = json.loads((folder / FINISHED_MARKER).read_text()) if (folder / FINISHED_MARKER).is_file() else {}
+    losses = [r["loss"] for r in records if r.get("loss") is not None]
+    evals = [r["eval_loss"] for r in records if r.get("eval_loss") is not None]
+    speeds = [r["tokens_per_second"] for r in records if r.get("tokens_per_second")]
+    method = label.split("/")[0]
+    return [
+        label,
+        method,
+        results.get("trainable_params", ""),
+        round(losses[-1], 4) if losses else "",
+        round(evals[-1], 4) if evals else "",
+        round(speeds[-1], 1) if speeds else "",
+        round(results["train_runtime"], 1) if "train_runtime" in results else "",
+        "state_finished" if results else "state_unfinished",  # a locale key: the table shows it in the page's language
+    ]
 
 
 def form_settings(model: str, method: str, template: str, values: tuple) -> dict[str, Any]:
