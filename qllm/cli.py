@@ -25,6 +25,7 @@ commands:
   chat     chat with a model + adapter in the terminal (cli.sh flags)
   export   merge a {mergeable} adapter into a standalone model (--export_dir)
   compare  train several methods x seeds alike and report mean ± std (--methods, --seeds, --preset)
+  circuit  draw a vqc / tq circuit (text, png, svg) or export a trained one as OpenQASM 3
   webui    start the board (same as python app.py; --host, --port, --share)
 
 `qllm <command> --help` lists a command's flags; `python -m qllm` works the same."""
@@ -101,13 +102,27 @@ def _compare(argv: list[str]) -> None:
     print(f"done: {run_compare(argv)}")
 
 
+def _circuit(argv: list[str]) -> None:
+    from qllm.circuit.command import run_circuit
+
+    print(run_circuit(argv))
+
+
 def _webui(argv: list[str]) -> None:
     from qllm.webui.interface import main as serve_board
 
     serve_board(argv)
 
 
-COMMANDS = {"train": _train, "eval": _eval, "chat": _chat, "export": _export, "compare": _compare, "webui": _webui}
+COMMANDS = {
+    "train": _train,
+    "eval": _eval,
+    "chat": _chat,
+    "export": _export,
+    "compare": _compare,
+    "circuit": _circuit,
+    "webui": _webui,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

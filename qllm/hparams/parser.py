@@ -20,6 +20,7 @@ import yaml
 from transformers import HfArgumentParser
 
 from qllm.errors import ArgumentError
+from qllm.hparams.command_parser import one_line_error
 from qllm.hparams.data_args import DataArguments
 from qllm.hparams.evaluation_args import EvaluationArguments
 from qllm.hparams.export_args import ExportArguments
@@ -62,13 +63,7 @@ class _Parser(HfArgumentParser):
         return found[0] if found else None
 
     def error(self, message: str):  # argparse would print the whole usage and exit
-        match = re.search(r"argument (--[\w-]+)[^:]*: (.*)", message)
-        if match:
-            raise ArgumentError(match.group(1).lstrip("-").replace("-", "_"), match.group(2))
-        match = re.search(r"required: (--[\w-]+)", message)
-        if match:
-            raise ArgumentError(match.group(1).lstrip("-"), "is required")
-        raise ArgumentError("arguments", message)
+        one_line_error(message)
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import torch
@@ -40,7 +40,10 @@ FAST_PATH_MAX_QUBITS = 10
 class Gate:
     name: str  # "ry" or "crz"
     wires: tuple[int, ...]  # (wire,) or (control, target)
-    params: torch.Tensor  # one angle (0-d) shared by the batch, or one per batch element (B,)
+    params: torch.Tensor | None  # one angle (0-d) shared by the batch, or one per batch element (B,); None:
+    # a data-encoding gate of `circuit_gates` before `bind` gives it the tokens' angles
+    symbol: str = "h"  # the angle's name in the docstring above (h: data; a, b, c, d: trained), for diagrams
+    layer: int = 0  # the circuit layer the gate belongs to
 
 
 class Simulator(Protocol):
@@ -69,14 +72,30 @@ def encoding_gates(angles: torch.Tensor) -> list[Gate]:
     return [Gate("ry", (i,), angles[:, i]) for i in range(angles.shape[1])]
 
 
-def trainable_gates(ry: torch.Tensor, crz: torch.Tensor) -> list[Gate]:
+def trainable_gates(ry: torch.Tensor, crz: torch.Tensor, layer: int = 0) -> list[Gate]:
     """The gates of one layer after its encoding; ``ry``: (2, n), ``crz``: (2, n) or (2, 0)."""
     n = ry.shape[1]
-    gates = [Gate("crz", pair, crz[0, k]) for k, pair in enumerate(ring(n, +1))]
-    gates += [Gate("ry", (i,), ry[0, i]) for i in range(n)]
-    gates += [Gate("crz", pair, crz[1, k]) for k, pair in enumerate(ring(n, -1))]
-    gates += [Gate("ry", (i,), ry[1, i]) for i in range(n)]
+    gates = [Gate("crz", pair, crz[0, k], "a", layer) for k, pair in enumerate(ring(n, +1))]
+    gates += [Gate("ry", (i,), ry[0, i], "b", layer) for i in range(n)]
+    gates += [Gate("crz", pair, crz[1, k], "c", layer) for k, pair in enumerate(ring(n, -1))]
+    gates += [Gate("ry", (i,), ry[1, i], "d", layer) for i in range(n)]
     return gates
+
+
+def circuit_gates(ry: torch.Tensor, crz: torch.Tensor) -> list[Gate]:
+    """The whole circuit as one gate list, layer by layer: the data encoding (angles left unbound: `bind`),
+    then the layer's trained gates.  What the simulators run and what `qllm circuit` draws and exports."""
+    n = ry.shape[2]
+    gates: list[Gate] = []
+    for layer in range(ry.shape[0]):
+        gates += [Gate("ry", (i,), None, "h", layer) for i in range(n)]
+        gates += trainable_gates(ry[layer], crz[layer], layer)
+    return gates
+
+
+def bind(gates: list[Gate], angles: torch.Tensor) -> list[Gate]:
+    """``gates`` with every data-encoding gate given its angle for each token (``angles``: (T, n))."""
+    return [replace(gate, params=angles[:, gate.wires[0]]) if gate.params is None else gate for gate in gates]
 
 
 @functools.lru_cache(maxsize=64)
@@ -206,10 +225,7 @@ def fast_expvals(
 @full_precision
 def reference_expvals(simulator: Simulator, angles: torch.Tensor, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
     """<Z_i> per token, every gate simulated on every token by the library."""
-    gates: list[Gate] = []
-    for layer in range(ry.shape[0]):
-        gates += encoding_gates(angles) + trainable_gates(ry[layer], crz[layer])
-    return simulator.expval_z(angles.shape[1], gates, batch=angles.shape[0])
+    return simulator.expval_z(angles.shape[1], bind(circuit_gates(ry, crz), angles), batch=angles.shape[0])
 
 
 def init_circuit_weights(n_qubits: int, q_depth: int, generator: torch.Generator | None = None):
