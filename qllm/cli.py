@@ -33,6 +33,7 @@ commands:
 
 def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("qiskit").setLevel(logging.WARNING)  # its transpiler logs every pass at INFO
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import transformers
 

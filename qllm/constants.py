@@ -11,6 +11,8 @@ from pathlib import Path
 ADAPTER_CONFIG = "adapter_config.json"  # peft's; its presence marks a loadable adapter
 ADAPTER_WEIGHTS = "adapter_model.safetensors"  # peft's weights file beside it
 TRAINER_LOG = "trainer_log.jsonl"  # one JSON line per logging step: the only source of the charts
+CIRCUIT_LOG = "circuit_log.jsonl"  # vqc / tq: what the circuits learn, one JSON line per logging step
+CIRCUIT_START = "circuit_start.safetensors"  # vqc / tq: the circuits' start angles, for the drift of a resumed run
 TRAIN_ARGS = "train_args.yaml"  # the resolved arguments; itself a config that reproduces the run
 RUN_LOG = "run.log"  # the run's own log (qllm, transformers, peft loggers)
 CONSOLE_LOG = "console.log"  # the board's capture of a subprocess's output (train or eval)

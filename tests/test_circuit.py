@@ -130,3 +130,92 @@ def test_bad_input_is_one_line_and_writes_nothing(trained, tmp_path, capsys):
     assert "--overwrite" in _refused(argv, capsys)
     assert mine.read_text() == "my own file" and not mine.with_suffix(".json").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lora", "mine.qasm"]
+
+
+def test_the_gradient_variance_of_one_wire_is_the_known_one_half(tmp_path, capsys):
+    """One wire, one layer: <Z> = cos(h + b + d), so ∂<Z>/∂b = -sin(h + b + d), whose variance over uniform
+    angles is 1/2; wider circuits get their own rows, files and plot."""
+    argv = ["circuit", "--gradient_variance", "--n_qubits", "1,3", "--q_depth", "1", "--samples", "400"]
+    assert main([*argv, "--output", str(tmp_path / "gv")]) == 0
+    points = json.loads((tmp_path / "gv" / "gradient_variance.json").read_text())["points"]
+    assert [(p["n_qubits"], p["q_depth"]) for p in points] == [(1, 1), (3, 1)]
+    assert abs(points[0]["first_angle"] - 0.5) < 0.08, points[0]
+    assert all(0 < p["all_angles"] < 1 for p in points)
+    assert sorted(p.name for p in (tmp_path / "gv").iterdir()) == sorted(
+        f"gradient_variance.{ext}" for ext in ("md", "json", "png", "html")
+    )
+    assert "| 3 | 1 | 400 |" in capsys.readouterr().out
+    assert "--n_qubits" in _refused(["--gradient_variance", "--n_qubits", "2,x", "--output", str(tmp_path)], capsys)
+    assert "--overwrite" in _refused([*argv[1:], "--output", str(tmp_path / "gv")], capsys)
+
+
+def test_a_run_logs_what_its_circuits_learn(trained):
+    """circuit_log.jsonl: a line per logging step with readout, entanglement, drift and gradient norms; the last
+    drift is the distance between the saved adapter's angles and the start angles the run kept."""
+    from safetensors.torch import load_file
+
+    from qllm.circuit.saved import read_circuits
+
+    _, folder = trained
+    lines = [json.loads(line) for line in (folder / "circuit_log.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [1, 2, 3]
+    for line in lines:
+        assert len(line["modules"]) == 8  # q_proj and v_proj of qllm-tiny's 4 layers
+        mean = line["mean"]
+        assert len(mean["mean_abs_z"]) == 4 and all(0 <= z <= 1 for z in mean["mean_abs_z"])
+        assert 0 < mean["entanglement"] <= 1
+    # B starts at zero (the model starts unchanged), so the first step's gradient reaches B alone
+    first, later = lines[0]["mean"], lines[1:]
+    assert first["grad_norm_circuit"] == 0 and first["grad_norm_classical"]["A"] == 0
+    assert first["grad_norm_classical"]["B"] > 0
+    for line in later:
+        norms = line["mean"]
+        assert norms["grad_norm_circuit"] > 0 and all(v > 0 for v in norms["grad_norm_classical"].values())
+    drifts = [line["mean"]["angle_drift"] for line in lines]
+    assert drifts[0] == 0 < drifts[1] < drifts[2], drifts
+    start = load_file(str(folder / "circuit_start.safetensors"))
+    for name, circuit in read_circuits(folder).items():
+        moved = torch.cat([(circuit.ry - start[f"{name}.ry_angles"]).flatten(),
+                           (circuit.crz - start[f"{name}.crz_angles"]).flatten()])  # fmt: skip
+        assert abs(moved.norm().item() - lines[-1]["modules"][name]["angle_drift"]) < 1e-5
+
+
+def test_meyer_wallach_entanglement_agrees_with_qiskit():
+    """Q = 2 (1 - mean_i Tr rho_i^2): 0 for a product state, 1 for GHZ, and qiskit's partial traces on random states."""
+    from qiskit.quantum_info import Statevector, partial_trace, random_statevector
+
+    from qllm.adapters.circuit.ansatz import meyer_wallach
+
+    def as_rows(vector) -> torch.Tensor:  # qiskit's qubit 0 is the least significant bit; ours the most
+        n = vector.num_qubits
+        amplitudes = torch.tensor(vector.data.reshape([2] * n).transpose(), dtype=torch.complex64).reshape(1, -1)
+        return torch.cat((amplitudes.real, amplitudes.imag), dim=1)
+
+    ghz = Statevector.from_label("000") / 2**0.5 + Statevector.from_label("111") / 2**0.5
+    assert abs(meyer_wallach(as_rows(ghz), 3).item() - 1) < 1e-6
+    assert abs(meyer_wallach(as_rows(Statevector.from_label("0+1")), 3).item()) < 1e-6
+    for n in (2, 3, 5):
+        state = random_statevector(2**n, seed=n)
+        purity = sum(partial_trace(state, [q for q in range(n) if q != i]).purity().real for i in range(n)) / n
+        assert abs(meyer_wallach(as_rows(state), n).item() - 2 * (1 - purity)) < 1e-5
+
+
+def test_circuit_log_false_writes_no_circuit_log(tmp_path):
+    run_train(
+        {
+            "model_name_or_path": "qllm-tiny",
+            "dataset": "qllm_tasks",
+            "dataset_dir": str(DATA_DIR),
+            "template": "qwen",
+            "finetuning_type": "vqc",
+            "n_qubits": 2,
+            "output_dir": str(tmp_path / "run"),
+            "max_samples": 8,
+            "per_device_train_batch_size": 4,
+            "max_steps": 1,
+            "logging_steps": 1,
+            "save_strategy": "no",
+            "circuit_log": False,
+        }
+    )
+    assert (tmp_path / "run" / "trainer_log.jsonl").is_file() and not (tmp_path / "run" / "circuit_log.jsonl").exists()

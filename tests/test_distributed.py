@@ -19,7 +19,7 @@ import torch
 
 from qllm.errors import ArgumentError
 from qllm.hparams.parser import get_train_args
-from qllm.train.log_file import read_log
+from qllm.train.log_file import read_circuit_log, read_log
 
 WORKER = Path(__file__).resolve().parent / "ddp_worker.py"
 TOLERANCE = 1e-4
@@ -65,6 +65,13 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path, me
     assert max(abs(a - b) / abs(b) for a, b in zip(ddp, single, strict=True)) <= TOLERANCE
     alone = torch.load(tmp_path / "single" / "replica-0.pt")
     assert max((replicas[0][name] - alone[name]).abs().max().item() for name in alone) <= TOLERANCE
+
+    if method == "vqc":  # circuit_log.jsonl: one writer, reading what the single process reads
+        ddp_circuits, single_circuits = (read_circuit_log(tmp_path / run / "run") for run in ("ddp", "single"))
+        assert [r["step"] for r in ddp_circuits] == [1, 2, 3, 4, 5, 6]
+        for ours, theirs in zip(ddp_circuits, single_circuits, strict=True):
+            for key in ("entanglement", "angle_drift", "grad_norm_circuit"):
+                assert abs(ours["mean"][key] - theirs["mean"][key]) <= 1e-3 * abs(theirs["mean"][key]) + 1e-6, key
 
     run_log = (tmp_path / "ddp" / "run" / "run.log").read_text()
     assert "processes: 2" in run_log and "adapter replicas agree across 2 processes" in run_log

@@ -15,6 +15,7 @@ from typing import Any
 from qiskit import qasm3
 
 from qllm.adapters.circuit.ansatz import circuit_gates
+from qllm.circuit import QISKIT
 from qllm.circuit.qiskit_circuit import QASM_NAMES, to_qiskit
 from qllm.circuit.saved import SavedCircuit
 from qllm.constants import ADAPTER_WEIGHTS
@@ -23,7 +24,8 @@ from qllm.constants import ADAPTER_WEIGHTS
 def circuit_qasm(circuit: SavedCircuit) -> str:
     """The trained circuit of one module as an OpenQASM 3 program."""
     gates = circuit_gates(circuit.ry, circuit.crz)
-    return qasm3.dumps(to_qiskit(gates, circuit.n_qubits, names=QASM_NAMES))
+    with QISKIT:
+        return qasm3.dumps(to_qiskit(gates, circuit.n_qubits, names=QASM_NAMES))
 
 
 def circuit_note(circuit: SavedCircuit, adapter: str) -> dict[str, Any]:

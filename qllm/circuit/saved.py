@@ -12,11 +12,11 @@ from pathlib import Path
 
 import torch
 
+from qllm.circuit import CIRCUIT_METHODS
 from qllm.constants import ADAPTER_WEIGHTS
 from qllm.errors import ArgumentError
 from qllm.model.saved_adapter import check_saved_adapter, read_adapter_config
 
-CIRCUIT_METHODS = ("vqc", "tq")
 PEFT_PREFIX = "base_model.model."  # peft's prefix of every saved key
 MAPS = ("A", "Q", "C", "B")  # h = A x;  output = B((Q q + C h) * scaling), q_i = <Z_i>
 

@@ -46,6 +46,13 @@ class FinetuningArguments(MethodArguments):
         metadata={"help": "Linear layers to adapt, comma-separated, or `all` (every linear but the output head)."},
     )
     plot_loss: bool = field(default=False, metadata={"help": "Save training_loss.png at the end."})
+    circuit_log: bool = field(
+        default=True,
+        metadata={
+            "help": "vqc/tq: every logging step, write what the circuits learn (readout, entanglement, angle drift, "
+            "gradient norms) to circuit_log.jsonl; false turns it off."
+        },
+    )
 
     def __post_init__(self) -> None:
         method = find_method(self.finetuning_type)

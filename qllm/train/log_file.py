@@ -10,12 +10,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from qllm.constants import TRAINER_LOG
+from qllm.constants import CIRCUIT_LOG, TRAINER_LOG
 
 
-def read_log(output_dir: str | Path) -> list[dict[str, Any]]:
-    """All complete records; a line being written right now is skipped, not an error."""
-    path = Path(output_dir) / TRAINER_LOG
+def read_log(output_dir: str | Path, name: str = TRAINER_LOG) -> list[dict[str, Any]]:
+    """All complete records of the run's ``name`` log; a line being written right now is skipped, not an error."""
+    path = Path(output_dir) / name
     if not path.is_file():
         return []
     records = []
@@ -25,6 +25,11 @@ def read_log(output_dir: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return records
+
+
+def read_circuit_log(output_dir: str | Path) -> list[dict[str, Any]]:
+    """The records of `circuit_log.jsonl` (vqc / tq runs; `qllm.train.circuit_log`), [] when there is none."""
+    return read_log(output_dir, CIRCUIT_LOG)
 
 
 def smooth(values: list[float], weight: float | None = None) -> list[float]:

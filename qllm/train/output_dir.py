@@ -19,6 +19,8 @@ from pathlib import Path
 from qllm.constants import (
     ADAPTER_CONFIG,
     ADAPTER_WEIGHTS,
+    CIRCUIT_LOG,
+    CIRCUIT_START,
     CONSOLE_LOG,
     EVALUATIONS_FOLDER,
     FINISHED_MARKER,
@@ -45,6 +47,8 @@ RUN_FILES = {
     ADAPTER_WEIGHTS,
     "README.md",
     TRAINER_LOG,
+    CIRCUIT_LOG,
+    CIRCUIT_START,
     TRAINER_STATE,
     FINISHED_MARKER,
     TRAIN_RESULTS,

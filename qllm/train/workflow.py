@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from qllm.adapters.attach import attach_adapter
+from qllm.circuit import CIRCUIT_METHODS
 from qllm.constants import CONSOLE_LOG, RUN_LOG, TRAIN_ARGS, TRAINER_LOG
 from qllm.data.pipeline import load_tokenized
 from qllm.data.preprocess import supervised_collator
@@ -25,6 +26,7 @@ from qllm.hparams.training_args import TrainingArguments
 from qllm.model.loader import load_model, load_tokenizer
 from qllm.model.saved_adapter import check_resume_settings
 from qllm.train.callbacks import LogCallback, NothingLeftToTrain, ReplicaCheck, RunManifest, StopAtTheEnd
+from qllm.train.circuit_log import CircuitLog, probe_batch
 from qllm.train.disk_full import disk_full_error
 from qllm.train.output_dir import (
     FINAL_STAGING,
@@ -153,14 +155,18 @@ def _train_into(args: TrainArgs, checkpoint, splits, tokenizer, model, callbacks
             logger.info("resuming from %s", checkpoint)
         if training_args.include_num_input_tokens_seen == "no":
             training_args.include_num_input_tokens_seen = "non_padding"
+        collator = supervised_collator(tokenizer)
+        own = [StopAtTheEnd(), LogCallback(output_dir), RunManifest(output_dir), ReplicaCheck()]
+        if finetuning_args.circuit_log and finetuning_args.finetuning_type in CIRCUIT_METHODS:
+            own.append(CircuitLog(output_dir, probe_batch(splits["train"], collator)))
         trainer = Trainer(
             model=model,
             args=training_args,
             train_dataset=splits["train"],
             eval_dataset=splits.get("validation"),
-            data_collator=supervised_collator(tokenizer),
+            data_collator=collator,
             processing_class=tokenizer,
-            callbacks=[StopAtTheEnd(), LogCallback(output_dir), RunManifest(output_dir), ReplicaCheck(), *callbacks],
+            callbacks=[*own, *callbacks],
         )
         try:
             metrics = dict(trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None).metrics)

@@ -200,15 +200,15 @@ def layer_unitaries(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -
 
 
 @full_precision
-def fast_expvals(
+def fast_states(
     simulator: Simulator,
     angles: torch.Tensor,
     ry: torch.Tensor,
     crz: torch.Tensor,
     unitaries: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """<Z_i> per token (T, n); ``ry``/``crz``: (q_depth, 2, n); ``unitaries``: the layers' `layer_unitaries`
-    when the caller has them already (built once per step or once for generation), else built here."""
+    """The circuit's final state per token as [Re | Im], (T, 2^(n+1)) real; ``ry``/``crz``: (q_depth, 2, n);
+    ``unitaries``: the layers' `layer_unitaries` when the caller has them already, else built here."""
     n, dim = angles.shape[1], 2 ** angles.shape[1]
     if unitaries is None:
         unitaries = layer_unitaries(simulator, ry, crz)
@@ -219,7 +219,33 @@ def fast_expvals(
         matrix = unitaries[layer]
         from_real, from_imag = state.real @ matrix, state.imag @ matrix
         both = torch.cat((from_real[:, :dim] - from_imag[:, dim:], from_real[:, dim:] + from_imag[:, :dim]), dim=1)
-    return both.square() @ z_signs_twice(n, angles.device)  # sum over b of |amplitude_b|^2 * Z_i(b)
+    return both
+
+
+@full_precision
+def fast_expvals(
+    simulator: Simulator,
+    angles: torch.Tensor,
+    ry: torch.Tensor,
+    crz: torch.Tensor,
+    unitaries: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """<Z_i> per token (T, n), from `fast_states`."""
+    both = fast_states(simulator, angles, ry, crz, unitaries)
+    return both.square() @ z_signs_twice(angles.shape[1], angles.device)  # sum over b of |amplitude_b|^2 * Z_i(b)
+
+
+def meyer_wallach(both: torch.Tensor, n_qubits: int) -> torch.Tensor:
+    """The Meyer–Wallach entanglement Q of each state ([Re | Im] rows, as `fast_states` gives): 0 for a product
+    state, up to 1; Q = 2 (1 - mean_i Tr rho_i^2), rho_i the state of wire i alone (Meyer & Wallach 2002)."""
+    dim = 2**n_qubits
+    state = torch.complex(both[:, :dim], both[:, dim:])
+    purities = []
+    for wire in range(n_qubits):  # wire 0 is the most significant bit of a basis index
+        halves = state.reshape(state.shape[0], 2**wire, 2, -1).transpose(1, 2).reshape(state.shape[0], 2, -1)
+        rho = halves @ halves.conj().transpose(1, 2)  # (T, 2, 2): the state of this wire alone
+        purities.append(rho.abs().square().sum(dim=(1, 2)))
+    return 2 * (1 - torch.stack(purities, dim=1).mean(dim=1))
 
 
 @full_precision
