@@ -235,6 +235,25 @@ def test_each_method_s_notes_and_first_values_are_one_click_away(page):
     wait_for(lambda: "per_dim_features" in notes() and "pyvqnet" not in notes(), 20, "the quanTA section", page)
 
 
+def test_the_circuit_is_drawn_while_configuring_and_follows_its_settings(page):
+    """vqc: the ansatz appears under Method settings, drawn from the simulators' gate list; a second layer and a
+    narrower circuit redraw it; lora has no circuit to show."""
+    choose(page, "finetuning_type", "vqc")
+    open_group(page, "group_method")
+    labels = "() => Array.from(document.querySelectorAll('#ansatz_diagram svg text')).map(t => t.textContent.trim())"
+    wait_for(lambda: "h[0][7]" in page.evaluate(labels), 30, "the 8-qubit ansatz drawn", page)
+    assert "h[1][0]" not in page.evaluate(labels) and "8 qubits, depth 1" in status(page, "ansatz_diagram")
+    fill(page, "q_depth", 2)
+    wait_for(lambda: "h[1][0]" in page.evaluate(labels), 30, "a second layer drawn", page)
+    fill(page, "n_qubits", 3)
+    wait_for(lambda: "h[1][2]" in page.evaluate(labels) and "h[0][3]" not in page.evaluate(labels), 30, "3 wires")
+    assert "3 qubits, depth 2" in status(page, "ansatz_diagram")
+    fill(page, "n_qubits", 8)
+    fill(page, "q_depth", 1)
+    choose(page, "finetuning_type", "lora")
+    wait_for(lambda: not page.locator("#ansatz_diagram").is_visible(), 20, "no circuit for lora")
+
+
 def test_preprocessing_workers_default_to_this_machine_s_cores(page):
     open_group(page, "group_data")
     box = page.locator("#preprocessing_num_workers input").first
@@ -367,6 +386,13 @@ def test_vqc_run_with_live_chart_from_the_run_log(page, board):
     losses_shown = page.locator("#loss_plot .ytick text").all_text_contents()
     assert steps_shown and all(tick.replace(",", "").isdigit() for tick in steps_shown), steps_shown  # no half steps
     assert losses_shown and all(len(tick.partition(".")[2]) <= 3 for tick in losses_shown), losses_shown
+    # "Inside the adapter": the run's circuit_log.jsonl drawn under the loss chart, a point per logged step
+    circuit_steps = [json.loads(line)["step"] for line in (run / "circuit_log.jsonl").read_text().splitlines()]
+    drawn = "() => { const p = document.querySelector('#circuit_plot .js-plotly-plot');" \
+            " return p && p.data ? p.data.map(d => Array.from(d.x)) : []; }"  # fmt: skip
+    wait_for(lambda: page.evaluate(drawn) and page.evaluate(drawn)[0] == circuit_steps, 20, "the circuit chart", page)
+    assert len(circuit_steps) >= 2 and len(page.evaluate(drawn)) == 8  # readout, entanglement, drift, 5 norms
+    assert "Inside the adapter" in page.locator("#circuit_plot").inner_text()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "train_tab.png"), full_page=True)
 
@@ -724,6 +750,21 @@ def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
     assert page.locator("#start_export").is_disabled() and field_value(page, "export_name") == ""
     assert not page.locator("#export_status").is_visible() and not page.locator("#export_log").is_visible()
     assert page.get_by_text("cannot be exported").count() == 1
+    # what a vqc adapter can take elsewhere: its trained circuits, drawn, and as OpenQASM 3
+    wait_for(lambda: page.locator("#adapter input").input_value() == "browser-vqc", 20, "the vqc adapter", page)
+    drawn = "() => document.querySelector('#circuit_diagram .qllm-caption')?.innerText || ''"
+    wait_for(lambda: "layers.0.self_attn.q_proj" in page.evaluate(drawn), 30, "the trained circuit drawn", page)
+    assert field_value(page, "circuit_module") == "model.layers.0.self_attn.q_proj"
+    assert "trained angles rounded" in page.evaluate(drawn) and page.locator("#circuit_diagram svg").count() == 1
+    choose(page, "circuit_module", "model.layers.3.self_attn.v_proj")
+    wait_for(lambda: "layers.3.self_attn.v_proj" in page.evaluate(drawn), 30, "another module drawn", page)
+    with page.expect_download() as download:
+        page.click("#download_qasm")
+    from qiskit import qasm3
+
+    program = qasm3.loads(Path(download.value.path()).read_text())
+    assert program.num_qubits == 8 and sorted(p.name for p in program.parameters)[0] == "h_0_0"
+    assert download.value.suggested_filename.endswith("model.layers.3.self_attn.v_proj.qasm")
     choose(page, "lang", "中文")
     wait_for(lambda: "无法导出" in status(page, "export_explanation"), 20, "the reason in Chinese", page)
     assert "线性更新" in status(page, "export_explanation") and "measured" not in status(page, "export_explanation")

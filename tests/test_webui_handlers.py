@@ -71,10 +71,13 @@ def test_evaluate_refuses_a_misspelt_task_with_the_closest_name(tmp_path):
 
 
 def test_export_of_a_vqc_adapter_is_one_disabled_state():
-    state = export.choice("English", "vqc", "run-1")
+    state = export.choice("English", "qllm-tiny", "vqc", None)
     assert state["start_export"]["interactive"] is False and state["export_name"]["value"] == ""
-    assert "vqc" in state["export_explanation"]
-    assert export.choice("English", "lora", "run-1")["export_name"]["value"] == "lora-run-1-merged"
+    assert "vqc" in state["export_explanation"] and state["circuit_box"]["visible"] is False
+    missing = export.choice("English", "qllm-tiny", "vqc", "no-such-run")  # a picked run that is not there
+    assert "⚠" in missing["export_explanation"] and missing["circuit_box"]["visible"] is False
+    lora = export.choice("English", "qllm-tiny", "lora", "run-1")
+    assert lora["export_name"]["value"] == "lora-run-1-merged" and lora["start_export"]["interactive"] is True
 
 
 def test_one_monitor_redraws_only_when_the_job_moves(tmp_path):
@@ -96,3 +99,36 @@ def test_one_monitor_redraws_only_when_the_job_moves(tmp_path):
     assert watcher.look("中文", moved.drawn) is not None  # a language change redraws
     update = export.monitor(watcher, "English", first.drawn)
     assert update["export_seen"] == moved.drawn
+
+
+def test_the_ansatz_drawing_follows_method_qubits_and_depth():
+    drawn = train.ansatz("English", "tq", 3, 2)["ansatz_diagram"]
+    assert drawn["visible"] is True and "<svg" in drawn["value"] and "h[1][2]" in drawn["value"]
+    assert "3 qubits, depth 2" in drawn["value"] and "h[0][3]" not in drawn["value"]
+    assert train.ansatz("English", "lora", 3, 2)["ansatz_diagram"]["visible"] is False
+    assert "Set Qubits" in train.ansatz("English", "vqc", None, 1)["ansatz_diagram"]["value"]
+    deep = train.ansatz("中文", "vqc", 2, 6)["ansatz_diagram"]["value"]
+    assert "仅画出前 4 层" in deep and "h[3][1]" in deep and "h[4][1]" not in deep
+
+
+def test_circuit_drawings_from_request_threads_after_the_board_s_imports():
+    """qiskit first imported by a thread that then ended made the next QuantumCircuit() crash the board
+    (segfault); the board imports it on its main thread first, and request threads draw as they please."""
+    import subprocess
+    import sys
+
+    script = """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from qllm.webui.heavy_imports import import_on_main_thread, load
+import_on_main_thread()
+ended = threading.Thread(target=lambda: (load("qllm.circuit.qiskit_circuit"), load("qllm.circuit.drawing")))
+ended.start(); ended.join()
+from qllm.webui.handlers.train import ansatz
+for _ in range(3):
+    with ThreadPoolExecutor(4) as pool:
+        drawn = list(pool.map(lambda n: ansatz("English", "vqc", n, 2)["ansatz_diagram"]["value"], (2, 3, 4, 5)))
+print(all("<svg" in svg for svg in drawn))
+"""
+    done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr[-2000:]

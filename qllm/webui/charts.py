@@ -1,4 +1,4 @@
-"""Plotly figures drawn from `trainer_log.jsonl` files (the only source the board charts from)."""
+"""Plotly figures drawn from a run's `trainer_log.jsonl` (losses) and, for vqc / tq, its `circuit_log.jsonl`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 
 from qllm.compare.report import COLORS, HOVER_VALUE, band_traces
 from qllm.constants import TRAIN_ARGS
-from qllm.train.log_file import loss_series, read_log, smooth
+from qllm.train.log_file import loss_series, read_circuit_log, read_log, smooth
 from qllm.webui.locales import text
 
 
@@ -153,3 +153,62 @@ def compare_figure(runs: dict[str, str | Path], lang: str = "en") -> go.Figure:
                 )
             )
     return _layout(figure, text("chart_by_run", lang), lang)
+
+
+GRADIENT_KEYS = ("A", "Q", "C", "B")  # the classical maps whose gradient norms stand beside the circuit's
+
+
+def circuit_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
+    """ "Inside the adapter" of a vqc / tq run, from `circuit_log.jsonl` (means over the adapted modules):
+    readout strength and entanglement, the angles' drift from their start, and gradient norms, circuit
+    against the classical maps (log scale)."""
+    from plotly.subplots import make_subplots
+
+    records = read_circuit_log(output_dir)
+    steps = [r["step"] for r in records]
+    means = [r["mean"] for r in records]
+    figure = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[text(key, lang) for key in ("chart_readout", "chart_drift", "chart_gradients")],
+    )
+
+    def line(values, name: str, row: int, color: str, dash: str | None = None) -> None:
+        figure.add_trace(
+            go.Scatter(
+                x=steps,
+                y=values,
+                name=name,
+                mode="lines+markers",
+                line={"color": color, "dash": dash},
+                marker={"size": 4},
+                hovertemplate="%{y:.4g}",
+                legendgroup=str(row),
+            ),  # fmt: skip
+            row=row,
+            col=1,
+        )
+
+    readout = [sum(m["mean_abs_z"]) / len(m["mean_abs_z"]) if m.get("mean_abs_z") else None for m in means]
+    line(readout, text("chart_mean_abs_z", lang), 1, COLORS[0])
+    line([m.get("entanglement") for m in means], text("chart_entanglement", lang), 1, COLORS[1])
+    line([m.get("angle_drift") for m in means], text("chart_angle_drift", lang), 2, COLORS[2])
+    line([m.get("grad_norm_circuit") for m in means], text("chart_grad_circuit", lang), 3, COLORS[3])
+    for index, key in enumerate(GRADIENT_KEYS):
+        norms = [(m.get("grad_norm_classical") or {}).get(key) for m in means]
+        line([value if value else None for value in norms], key, 3, COLORS[(4 + index) % len(COLORS)], "dot")
+    figure.update_yaxes(type="log", row=3, col=1)
+    figure.update_xaxes(title_text=text("chart_step", lang), tickformat="d", row=3, col=1)
+    figure.update_layout(
+        title=f"{text('chart_inside', lang)} · {Path(output_dir).name}",
+        height=560,
+        margin={"l": 50, "r": 20, "t": 70, "b": 40},
+        hovermode="x unified",
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    if not steps:
+        figure.add_annotation(text=text("chart_no_steps", lang), showarrow=False, font={"size": 15}, row=2, col=1)
+    return figure

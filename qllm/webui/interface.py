@@ -7,10 +7,8 @@ subprocesses owned by the Runner; chat loads its model in this process on demand
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
-import threading
 
 import gradio as gr
 
@@ -21,6 +19,7 @@ from qllm.webui.components.evaluate import create_eval_tab
 from qllm.webui.components.export import create_export_tab
 from qllm.webui.components.top import create_top
 from qllm.webui.components.train import create_train_tab
+from qllm.webui.heavy_imports import import_on_main_thread, warm_up_in_background
 from qllm.webui.locales import LANGUAGES, LOCALES
 from qllm.webui.runner import Runner
 
@@ -50,6 +49,9 @@ CSS = """
 .js-plotly-plot .main-svg text { fill: var(--body-text-color) !important; }
 .js-plotly-plot .gridlayer path, .js-plotly-plot .zerolinelayer path { stroke: var(--border-color-primary) !important; }
 .qllm-hidden { display: none !important; }
+/* circuits drawn by qiskit: the whole width of their column, on a white card in light and dark themes alike */
+#ansatz_diagram svg, #circuit_diagram svg { width: 100%; height: auto; background: white; border-radius: 6px; }
+.qllm-caption { font-size: 0.9em; margin: 4px 0; }
 """
 
 # The live chart is redrawn as a new plot element on every update, which would reset a zoom: the page
@@ -177,8 +179,8 @@ def board_auth(auth: str | None, host: str, share: bool, allow_unauthenticated: 
 
 
 def launch(host: str, port: int, share: bool, auth: tuple[str, str] | None = None) -> None:
-    # the first Start checks the form with the CLI's parser, which imports transformers (seconds): do it now
-    threading.Thread(target=importlib.import_module, args=("qllm.hparams.parser",), daemon=True).start()
+    import_on_main_thread()  # qiskit, for the circuit drawings (heavy_imports says why)
+    warm_up_in_background()  # the first Start's check imports transformers (seconds): do it now
     create_ui().queue().launch(server_name=host, server_port=port, share=share, auth=auth, css=CSS, js=PAGE_JS)
 
 

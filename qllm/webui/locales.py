@@ -42,6 +42,15 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     },
     "start_export": {"en": {"value": "Merge and export"}, "zh": {"value": "合并并导出"}},
     "export_log": {"en": {"label": "Log"}, "zh": {"label": "日志"}},
+    "circuit_module": {
+        "en": {"label": "Adapted module", "info": "each adapted layer has a circuit of its own"},
+        "zh": {"label": "被适配模块", "info": "每个被适配的层都有自己的量子线路"},
+    },
+    "download_qasm": {"en": {"label": "Download QASM (OpenQASM 3)"}, "zh": {"label": "下载 QASM（OpenQASM 3）"}},
+    "download_note": {
+        "en": {"label": "Download its JSON note (the maps A, Q, C, B)"},
+        "zh": {"label": "下载 JSON 说明（A、Q、C、B 映射）"},
+    },
     "tab_compare": {"en": {"label": "Compare runs"}, "zh": {"label": "对比实验"}},
     # data
     "group_data": {"en": {"label": "Data"}, "zh": {"label": "数据"}},
@@ -260,6 +269,36 @@ MESSAGES: dict[str, dict[str, str]] = {
     "chart_eval_loss": {"en": "eval loss", "zh": "验证损失"},
     "chart_by_run": {"en": "loss by run", "zh": "各实验的损失"},
     "chart_no_steps": {"en": "no step logged yet", "zh": "尚无已记录的训练步"},
+    "chart_inside": {"en": "Inside the adapter", "zh": "适配器内部"},
+    "circuit_export_hint": {
+        "en": "Its trained circuits can be taken elsewhere: pick a module below to see its circuit and download it "
+        "as OpenQASM 3, with a JSON note of the classical maps around it.",
+        "zh": "其训练好的量子线路可以导出：在下方选择模块，查看线路并下载 OpenQASM 3 文件及其经典映射的 JSON 说明。",
+    },
+    "circuit_caption": {
+        "en": "{method} circuit of {module}: {n} qubits, depth {depth}, trained angles rounded to 2 decimals; "
+        "h[l][i] is the data angle of wire i (the i-th entry of A x), an input of the QASM file.",
+        "zh": "{module} 的 {method} 线路：{n} 个量子比特，深度 {depth}，训练后的角度保留两位小数；"
+        "h[l][i] 为第 i 条线的数据角度（A x 的第 i 项），是 QASM 文件的输入。",
+    },
+    "ansatz_caption": {
+        "en": "The circuit of each adapted layer, {n} qubits, depth {depth}, as training starts it. h[l][i]: the "
+        "data angle of wire i in layer l (the i-th entry of A x); a, b, c, d: the angles training learns.",
+        "zh": "每个被适配层的量子线路：{n} 个量子比特，深度 {depth}，训练开始时的样子。h[l][i]：第 l 层第 i 条线的"
+        "数据角度（A x 的第 i 项）；a、b、c、d：训练学习的角度。",
+    },
+    "ansatz_first_layers": {"en": "(its first {layers} layers drawn)", "zh": "（仅画出前 {layers} 层）"},
+    "ansatz_unset": {
+        "en": "Set Qubits (1-16) and Circuit depth to see the circuit.",
+        "zh": "设置量子比特数（1-16）与线路深度后即可看到线路。",
+    },
+    "chart_readout": {"en": "readout |⟨Z⟩| and entanglement (0-1)", "zh": "读出 |⟨Z⟩| 与纠缠度（0-1）"},
+    "chart_drift": {"en": "how far the angles moved, ‖θ − θ₀‖", "zh": "角度偏移 ‖θ − θ₀‖"},
+    "chart_gradients": {"en": "gradient norms: circuit vs A, Q, C, B", "zh": "梯度范数：线路与 A、Q、C、B"},
+    "chart_mean_abs_z": {"en": "mean |⟨Z⟩|", "zh": "平均 |⟨Z⟩|"},
+    "chart_entanglement": {"en": "entanglement", "zh": "纠缠度"},
+    "chart_angle_drift": {"en": "angle drift", "zh": "角度偏移"},
+    "chart_grad_circuit": {"en": "circuit angles", "zh": "线路角度"},
 }
 
 # the tables' column headers, and the words inside their cells

@@ -20,12 +20,22 @@ def create_export_tab(demo: gr.Blocks, top: Elements, runner: Runner) -> Element
     el["export_explanation"] = gr.Markdown(elem_id="export_explanation")  # vqc/tq: why there is nothing to merge
     el["export_status"] = gr.Markdown(elem_id="export_status")
     el["export_log"] = gr.Textbox(lines=8, max_lines=8, autoscroll=True, elem_id="export_log")
+    with gr.Column(visible=False, elem_id="circuit_box") as el["circuit_box"]:  # vqc / tq: the trained circuits
+        el["circuit_module"] = gr.Dropdown([], elem_id="circuit_module")
+        el["circuit_diagram"] = gr.HTML(elem_id="circuit_diagram")
+        with gr.Row():
+            el["download_qasm"] = gr.DownloadButton(variant="primary", elem_id="download_qasm")
+            el["download_note"] = gr.DownloadButton(elem_id="download_note")
+        el["adapter_circuit_plot"] = gr.Plot(visible=False, elem_id="adapter_circuit_plot")
     el["export_timer"] = gr.Timer(2.0)
     el["export_seen"] = gr.State(None)  # what this page last drew, so an idle tick reads no log and sends nothing
 
-    chosen = ["lang", "finetuning_type", "adapter"]
+    chosen = ["lang", "model_name_or_path", "finetuning_type", "adapter"]
     for event in (el["finetuning_type"].change, el["adapter"].change, el["lang"].change, demo.load):
-        connect(event, handlers.choice, el, chosen, handlers.CHOICE_OUTPUTS, queue=False)
+        connect(event, handlers.choice, el, chosen, handlers.CHOICE_OUTPUTS)
+    for event in (el["circuit_module"].change, el["lang"].change):
+        view = [*chosen, "circuit_module"]
+        connect(event, handlers.circuit_view, el, view, handlers.CIRCUIT_OUTPUTS, show_progress="minimal")
     inputs = ["lang", "model_name_or_path", "finetuning_type", "template", "adapter", "export_name"]
     connect(el["start_export"].click, partial(handlers.start, runner), el, inputs, ["export_status"])
     watch = partial(handlers.monitor, RunMonitor(runner, "export"))

@@ -50,6 +50,7 @@ def _form(el: Elements) -> None:
             if group == "method":  # what the fields mean, and good first values, one click away
                 with gr.Accordion(open=False, elem_id="method_help") as el["method_help"]:
                     el["method_notes"] = gr.Markdown(method_notes("lora"), elem_id="method_notes")
+                el["ansatz_diagram"] = gr.HTML(visible=False, elem_id="ansatz_diagram")  # vqc / tq: the circuit
     with gr.Row():
         el["preview_command"] = gr.Button(elem_id="preview_command")
         el["config_name"] = gr.Dropdown(list_configs(), allow_custom_value=True, value=None, elem_id="config_name")
@@ -67,6 +68,7 @@ def _monitor(el: Elements) -> None:
     el["train_status"] = gr.Markdown(elem_id="train_status")
     el["train_progress"] = gr.HTML(elem_id="train_progress")
     el["loss_plot"] = gr.Plot(elem_id="loss_plot")
+    el["circuit_plot"] = gr.Plot(visible=False, elem_id="circuit_plot")  # vqc / tq: circuit_log.jsonl
     # the zoom the person chose on the chart, written by the page's script (interface.ZOOM_JS)
     el["loss_zoom"] = gr.Textbox(elem_id="loss_zoom", elem_classes=["qllm-hidden"], show_label=False, container=False)
     el["log"] = gr.Textbox(lines=6, max_lines=6, autoscroll=True, elem_id="log")
@@ -94,6 +96,10 @@ def _compare(el: Elements) -> None:
 def _wire(demo: gr.Blocks, el: Elements, runner: Runner) -> None:
     method, form_values = el["finetuning_type"], [*TOP_KEYS, *FIELD_KEYS]
     connect(method.change, handlers.show_method, el, ["finetuning_type"], [*FIELD_KEYS, "method_notes"], queue=False)
+    circuit, quiet = ["lang", "finetuning_type", "n_qubits", "q_depth"], {"show_progress": "hidden"}
+    for event in (method.change, el["n_qubits"].change, el["q_depth"].change, el["lang"].change):
+        # redrawn in place, no overlay: a pending drawing never covers the fields around it
+        connect(event, handlers.ansatz, el, circuit, ["ansatz_diagram"], trigger_mode="always_last", **quiet)
     preview_outputs = ["command", "train_message", *handlers.MARK_OUTPUTS]
     connect(el["preview_command"].click, handlers.preview_command, el, handlers.FORM_INPUTS, preview_outputs).then(
         None, js=SHOW_MARK

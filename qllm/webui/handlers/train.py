@@ -12,13 +12,16 @@ from typing import Any
 
 import gradio as gr
 
-from qllm.constants import FINISHED_MARKER, TRAIN_ARGS, TRAIN_RESULTS, TRAINER_LOG
+from qllm.circuit import CIRCUIT_METHODS
+from qllm.constants import CIRCUIT_LOG, FINISHED_MARKER, TRAIN_ARGS, TRAIN_RESULTS, TRAINER_LOG
 from qllm.errors import ArgumentError
+from qllm.methods import MAX_QUBITS
 from qllm.train.log_file import read_log
 from qllm.train.output_dir import claim_run_folder, last_complete_checkpoint
 from qllm.webui.catalog import dataset_preview, method_notes
-from qllm.webui.charts import compare_figure, keep_zoom, loss_figure
+from qllm.webui.charts import circuit_figure, compare_figure, keep_zoom, loss_figure
 from qllm.webui.configs import list_configs, load_config, save_config
+from qllm.webui.heavy_imports import load
 from qllm.webui.locales import LANGUAGES, LOCALES, headers, text
 from qllm.webui.log_view import failure_cause
 from qllm.webui.monitor import RunMonitor
@@ -48,6 +51,7 @@ MONITOR_OUTPUTS = (
     "log",
     "full_log",
     "loss_plot",
+    "circuit_plot",
     "train_seen",
     "train_message",
     "loss_zoom",
@@ -212,7 +216,7 @@ def stop(runner: Runner, lang_name: str) -> Updates:
 
 def watcher(runner: Runner) -> RunMonitor:
     """The Train tab's watcher: besides console.log, the run's trainer log changes while it trains."""
-    return RunMonitor(runner, "train", watched=(TRAINER_LOG,), log_lines=FULL_LOG_LINES)
+    return RunMonitor(runner, "train", watched=(TRAINER_LOG, CIRCUIT_LOG), log_lines=FULL_LOG_LINES)
 
 
 def monitor(watcher: RunMonitor, lang_name: str, zoomed: str, seen: dict | None) -> Updates:
@@ -222,7 +226,12 @@ def monitor(watcher: RunMonitor, lang_name: str, zoomed: str, seen: dict | None)
         return {}
     if view.state is None:
         idle = {"train_status": text("idle", view.lang), "train_progress": "", "log": "", "full_log": ""}
-        return {**idle, "loss_plot": None, "train_seen": view.drawn}
+        return {
+            **idle,
+            "loss_plot": None,
+            "circuit_plot": gr.update(value=None, visible=False),
+            "train_seen": view.drawn,
+        }
     state = view.state
     records = read_log(state.folder)
     latest = dict(records[-1]) if records else None
@@ -237,6 +246,7 @@ def monitor(watcher: RunMonitor, lang_name: str, zoomed: str, seen: dict | None)
         "full_log": view.console,
         # a zoom belongs to the run it was made on: another run is drawn whole, and the zoom is forgotten
         "loss_plot": keep_zoom(loss_figure(state.folder, view.lang), zoomed if view.same_job else ""),
+        "circuit_plot": inside_the_adapter(state.folder, view.lang),
         "train_seen": view.drawn,
     }
     if not view.same_job:
@@ -245,6 +255,36 @@ def monitor(watcher: RunMonitor, lang_name: str, zoomed: str, seen: dict | None)
         updates["train_message"] = ""
         updates["finished_run"] = state.folder  # the pickers list what it saved (a stopped run's checkpoints too)
     return updates
+
+
+def inside_the_adapter(folder: str | Path, lang: str):
+    """The "Inside the adapter" chart of a vqc / tq run that writes circuit_log.jsonl; hidden for any other run."""
+    if not (Path(folder) / CIRCUIT_LOG).is_file():
+        return gr.update(value=None, visible=False)
+    return gr.update(value=circuit_figure(folder, lang), visible=True)
+
+
+ANSATZ_MAX_DEPTH = 4  # layers drawn while configuring; deeper circuits repeat the same layer
+
+
+def ansatz(lang_name: str, method: str, n_qubits: float | None, q_depth: float | None) -> Updates:
+    """method, qubits, depth -> the vqc / tq ansatz as training starts it, drawn from the simulators' gate list."""
+    if method not in CIRCUIT_METHODS:
+        return {"ansatz_diagram": gr.update(visible=False)}
+    drawing, circuits = load("qllm.circuit.drawing"), load("qllm.circuit.qiskit_circuit")
+    code = LANGUAGES[lang_name]
+    try:
+        n, depth = int(n_qubits), int(q_depth)
+    except (TypeError, ValueError):
+        n, depth = 0, 0
+    if not (1 <= n <= MAX_QUBITS and 1 <= depth):
+        return {"ansatz_diagram": gr.update(visible=True, value=f"<p>{text('ansatz_unset', code)}</p>")}
+    drawn = min(depth, ANSATZ_MAX_DEPTH)
+    caption = text("ansatz_caption", code).format(n=n, depth=depth)
+    if drawn < depth:
+        caption += " " + text("ansatz_first_layers", code).format(layers=drawn)
+    svg = drawing.inline_svg(circuits.ansatz_circuit(n, drawn))
+    return {"ansatz_diagram": gr.update(visible=True, value=f'<p class="qllm-caption">{caption}</p>{svg}')}
 
 
 def preview_data(names: list[str] | None) -> Updates:
