@@ -14,13 +14,16 @@ read out and one JSON line is written with, per module and averaged over modules
   step just taken; a circuit norm far below the classical ones means the maps do the learning
   (or the gradient vanished: see `qllm circuit --gradient_variance`).
 
-Only the main process writes (torchrun).  The start angles are kept in
+Only the main process reads and writes (torchrun; the probe's forward pass runs on the main process's
+replica, which needs no other process); under DeepSpeed ZeRO-3, whose parameters live partitioned
+across the processes, the log is off, with a note.  The start angles are kept in
 `circuit_start.safetensors`, so a resumed run measures its drift from the same start.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,8 @@ from qllm.adapters.circuit.ansatz import fast_states, meyer_wallach, reference_e
 from qllm.adapters.layer import AdapterLinear
 from qllm.circuit.saved import MAPS, PEFT_PREFIX
 from qllm.constants import CIRCUIT_LOG, CIRCUIT_START
+
+logger = logging.getLogger(__name__)
 
 PROBE_EXAMPLES = 4  # the probe batch: the first examples of the training set
 PROBE_TOKENS = 64  # of each
@@ -95,9 +100,17 @@ class CircuitLog(TrainerCallback):
         self.probe = probe
         self.start: dict[str, torch.Tensor] = {}
         self.gradients: dict[str, dict[str, Any]] = {}
+        self.off = False  # set when the circuits cannot be read in this run (DeepSpeed ZeRO-3)
 
     def on_train_begin(self, args, state, control, model=None, **kwargs) -> None:
         if not state.is_world_process_zero:
+            return
+        # ZeRO-3 partitions every parameter across the processes: the main process alone can neither run the
+        # probe nor read the angles; said once, and the run trains as asked
+        self.off = any(hasattr(adapter.ry_angles, "ds_id") for adapter in circuit_adapters(model).values())
+        if self.off:
+            logger.warning("note: circuit_log.jsonl is not written under DeepSpeed ZeRO-3 (the circuits' angles are "
+                           "partitioned across the processes); ZeRO-2 or plain data parallelism writes it")  # fmt: skip
             return
         from safetensors.torch import load_file, save_file
 
@@ -118,7 +131,7 @@ class CircuitLog(TrainerCallback):
 
     def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs) -> None:
         """The gradients of the step about to be taken, kept when that step will be logged."""
-        if not state.is_world_process_zero or (state.global_step + 1) % max(int(args.logging_steps), 1):
+        if self.off or not state.is_world_process_zero or (state.global_step + 1) % max(int(args.logging_steps), 1):
             return
         self.gradients = {
             name: {
@@ -129,7 +142,7 @@ class CircuitLog(TrainerCallback):
         }
 
     def on_log(self, args, state, control, logs: dict[str, Any] | None = None, model=None, **kwargs) -> None:
-        if not state.is_world_process_zero or "loss" not in (logs or {}):
+        if self.off or not state.is_world_process_zero or "loss" not in (logs or {}):
             return
         adapters = circuit_adapters(model)
         modules = {
