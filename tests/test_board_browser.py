@@ -765,6 +765,22 @@ def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
     program = qasm3.loads(Path(download.value.path()).read_text())
     assert program.num_qubits == 8 and sorted(p.name for p in program.parameters)[0] == "h_0_0"
     assert download.value.suggested_filename.endswith("model.layers.3.self_attn.v_proj.qasm")
+    # a second vqc run picked in the top bar: the circuit shown and downloaded is that run's, same module names or not
+    second = saves / "qllm-tiny" / "vqc" / "browser-vqc-2"
+    shutil.copytree(saves / "qllm-tiny" / "vqc" / "browser-vqc", second)  # stands in for a second training run
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(second / "adapter_model.safetensors"))
+    key = next(k for k in weights if k.endswith("layers.0.self_attn.q_proj.vqc_circuit.crz_angles"))
+    weights[key][0, 0, 0] = 1.2345  # the first CRZ angle of the first module, told apart from the first run's
+    save_file(weights, str(second / "adapter_model.safetensors"))
+    page.click("#refresh_adapters")
+    choose(page, "adapter", "browser-vqc-2")
+    wait_for(lambda: "browser-vqc-2" in page.evaluate(drawn), 30, "the second run's circuit", page)
+    assert "layers.0.self_attn.q_proj" in page.evaluate(drawn)
+    with page.expect_download() as download:
+        page.click("#download_qasm")
+    assert "crz(1.2345" in Path(download.value.path()).read_text()
     choose(page, "lang", "中文")
     wait_for(lambda: "无法导出" in status(page, "export_explanation"), 20, "the reason in Chinese", page)
     assert "线性更新" in status(page, "export_explanation") and "measured" not in status(page, "export_explanation")

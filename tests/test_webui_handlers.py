@@ -106,7 +106,8 @@ def test_the_ansatz_drawing_follows_method_qubits_and_depth():
     assert drawn["visible"] is True and "<svg" in drawn["value"] and "h[1][2]" in drawn["value"]
     assert "3 qubits, depth 2" in drawn["value"] and "h[0][3]" not in drawn["value"]
     assert train.ansatz("English", "lora", 3, 2)["ansatz_diagram"]["visible"] is False
-    assert "Set Qubits" in train.ansatz("English", "vqc", None, 1)["ansatz_diagram"]["value"]
+    refused = train.ansatz("English", "vqc", 40, 1)["ansatz_diagram"]["value"]
+    assert "Qubits 40" in refused and "must be 1-16" in refused and "<svg" not in refused
     deep = train.ansatz("中文", "vqc", 2, 6)["ansatz_diagram"]["value"]
     assert "仅画出前 4 层" in deep and "h[3][1]" in deep and "h[4][1]" not in deep
 

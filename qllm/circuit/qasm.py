@@ -22,10 +22,16 @@ from qllm.constants import ADAPTER_WEIGHTS
 
 
 def circuit_qasm(circuit: SavedCircuit) -> str:
-    """The trained circuit of one module as an OpenQASM 3 program."""
+    """The trained circuit of one module as an OpenQASM 3 program, its first comment saying whose it is."""
     gates = circuit_gates(circuit.ry, circuit.crz)
     with QISKIT:
-        return qasm3.dumps(to_qiskit(gates, circuit.n_qubits, names=QASM_NAMES))
+        program = qasm3.dumps(to_qiskit(gates, circuit.n_qubits, names=QASM_NAMES))
+    version, _, rest = program.partition("\n")
+    said = (
+        f"// {circuit.method} adapter circuit of {circuit.module}: {circuit.n_qubits} qubits, depth "
+        f"{circuit.q_depth}; inputs h_<l>_<i> = (A x)_i, readout <Z_i> per qubit (see the JSON note)"
+    )
+    return f"{version}\n{said}\n{rest}"
 
 
 def circuit_note(circuit: SavedCircuit, adapter: str) -> dict[str, Any]:

@@ -198,8 +198,10 @@ def circuit_figure(output_dir: str | Path, lang: str = "en") -> go.Figure:
     line([m.get("grad_norm_circuit") for m in means], text("chart_grad_circuit", lang), 3, COLORS[3])
     for index, key in enumerate(GRADIENT_KEYS):
         norms = [(m.get("grad_norm_classical") or {}).get(key) for m in means]
-        line([value if value else None for value in norms], key, 3, COLORS[(4 + index) % len(COLORS)], "dot")
-    figure.update_yaxes(type="log", row=3, col=1)
+        shown = text(f"chart_map_{key}", lang)
+        line([value if value else None for value in norms], shown, 3, COLORS[(4 + index) % len(COLORS)], "dot")
+    figure.update_yaxes(range=[0, 1], row=1, col=1)  # both are fractions: the whole scale, so changes read true
+    figure.update_yaxes(type="log", exponentformat="e", row=3, col=1)
     figure.update_xaxes(title_text=text("chart_step", lang), tickformat="d", row=3, col=1)
     figure.update_layout(
         title=f"{text('chart_inside', lang)} · {Path(output_dir).name}",

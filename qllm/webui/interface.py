@@ -50,7 +50,11 @@ CSS = """
 .js-plotly-plot .gridlayer path, .js-plotly-plot .zerolinelayer path { stroke: var(--border-color-primary) !important; }
 .qllm-hidden { display: none !important; }
 /* circuits drawn by qiskit: the whole width of their column, on a white card in light and dark themes alike */
-#ansatz_diagram svg, #circuit_diagram svg { width: 100%; height: auto; background: white; border-radius: 6px; }
+/* at a size whose gate labels can be read (squeezed to the column they were 4 px tall); wide circuits scroll */
+#ansatz_diagram, #circuit_diagram { overflow-x: auto; }
+#ansatz_diagram svg, #circuit_diagram svg {
+  width: auto; height: auto; max-width: none; max-height: 360px; background: white; border-radius: 6px;
+}
 .qllm-caption { font-size: 0.9em; margin: 4px 0; }
 """
 

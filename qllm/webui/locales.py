@@ -163,6 +163,8 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "log": {"en": {"label": "Log: steps, metrics and messages"}, "zh": {"label": "日志：步数、指标与消息"}},
     "full_log_box": {"en": {"label": "Full console.log"}, "zh": {"label": "完整 console.log"}},
     "loss_plot": {"en": {"label": "Loss"}, "zh": {"label": "损失"}},
+    "circuit_plot": {"en": {"label": "Inside the adapter"}, "zh": {"label": "适配器内部"}},
+    "adapter_circuit_plot": {"en": {"label": "Inside the adapter"}, "zh": {"label": "适配器内部"}},
     # compare
     "compare_runs": {
         "en": {"label": "Runs to compare", "info": "finished or running runs of this model, any method"},
@@ -276,9 +278,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "其训练好的量子线路可以导出：在下方选择模块，查看线路并下载 OpenQASM 3 文件及其经典映射的 JSON 说明。",
     },
     "circuit_caption": {
-        "en": "{method} circuit of {module}: {n} qubits, depth {depth}, trained angles rounded to 2 decimals; "
-        "h[l][i] is the data angle of wire i (the i-th entry of A x), an input of the QASM file.",
-        "zh": "{module} 的 {method} 线路：{n} 个量子比特，深度 {depth}，训练后的角度保留两位小数；"
+        "en": "{method} adapter {adapter}, circuit of {module}: {n} qubits, depth {depth}, trained angles rounded "
+        "to 2 decimals; h[l][i] is the data angle of wire i (the i-th entry of A x), an input of the QASM file.",
+        "zh": "{method} 适配器 {adapter}，{module} 的线路：{n} 个量子比特，深度 {depth}，训练后的角度保留两位小数；"
         "h[l][i] 为第 i 条线的数据角度（A x 的第 i 项），是 QASM 文件的输入。",
     },
     "ansatz_caption": {
@@ -289,8 +291,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ansatz_first_layers": {"en": "(its first {layers} layers drawn)", "zh": "（仅画出前 {layers} 层）"},
     "ansatz_unset": {
-        "en": "Set Qubits (1-16) and Circuit depth to see the circuit.",
-        "zh": "设置量子比特数（1-16）与线路深度后即可看到线路。",
+        "en": "No drawing for Qubits {n} and Circuit depth {depth}: Qubits must be 1-16 and the depth at least 1.",
+        "zh": "量子比特数 {n}、线路深度 {depth} 无法绘制：量子比特数须为 1-16，深度至少为 1。",
     },
     "chart_readout": {"en": "readout |⟨Z⟩| and entanglement (0-1)", "zh": "读出 |⟨Z⟩| 与纠缠度（0-1）"},
     "chart_drift": {"en": "how far the angles moved, ‖θ − θ₀‖", "zh": "角度偏移 ‖θ − θ₀‖"},
@@ -299,6 +301,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "chart_entanglement": {"en": "entanglement", "zh": "纠缠度"},
     "chart_angle_drift": {"en": "angle drift", "zh": "角度偏移"},
     "chart_grad_circuit": {"en": "circuit angles", "zh": "线路角度"},
+    "chart_map_A": {"en": "A (input map)", "zh": "A（输入映射）"},
+    "chart_map_Q": {"en": "Q (readout map)", "zh": "Q（读出映射）"},
+    "chart_map_C": {"en": "C (bypass)", "zh": "C（旁路）"},
+    "chart_map_B": {"en": "B (output map)", "zh": "B（输出映射）"},
 }
 
 # the tables' column headers, and the words inside their cells

@@ -31,11 +31,12 @@ def create_export_tab(demo: gr.Blocks, top: Elements, runner: Runner) -> Element
     el["export_seen"] = gr.State(None)  # what this page last drew, so an idle tick reads no log and sends nothing
 
     chosen = ["lang", "model_name_or_path", "finetuning_type", "adapter"]
+    view, drawn = [*chosen, "circuit_module"], {"show_progress": "minimal"}
     for event in (el["finetuning_type"].change, el["adapter"].change, el["lang"].change, demo.load):
-        connect(event, handlers.choice, el, chosen, handlers.CHOICE_OUTPUTS)
-    for event in (el["circuit_module"].change, el["lang"].change):
-        view = [*chosen, "circuit_module"]
-        connect(event, handlers.circuit_view, el, view, handlers.CIRCUIT_OUTPUTS, show_progress="minimal")
+        # then the circuit of the adapter now picked: the module's name may be the same as the last adapter's
+        chose = connect(event, handlers.choice, el, chosen, handlers.CHOICE_OUTPUTS)
+        connect(chose.then, handlers.circuit_view, el, view, handlers.CIRCUIT_OUTPUTS, **drawn)
+    connect(el["circuit_module"].input, handlers.circuit_view, el, view, handlers.CIRCUIT_OUTPUTS, **drawn)
     inputs = ["lang", "model_name_or_path", "finetuning_type", "template", "adapter", "export_name"]
     connect(el["start_export"].click, partial(handlers.start, runner), el, inputs, ["export_status"])
     watch = partial(handlers.monitor, RunMonitor(runner, "export"))

@@ -108,7 +108,7 @@ def circuit_view(lang_name: str, model: str, method: str, adapter: str | None, m
     program.write_text(qasm.circuit_qasm(saved), encoding="utf-8")
     note.write_text(qasm.note_json(saved, str(folder)), encoding="utf-8")
     caption = text("circuit_caption", code).format(
-        module=saved.module, n=saved.n_qubits, depth=saved.q_depth, method=method
+        adapter=adapter, module=saved.module, n=saved.n_qubits, depth=saved.q_depth, method=method
     )
     run = folder if (folder / CIRCUIT_LOG).is_file() else folder.parent  # a checkpoint's log is its run's
     svg = drawing.inline_svg(circuits.trained_circuit(saved))

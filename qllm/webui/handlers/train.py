@@ -278,7 +278,8 @@ def ansatz(lang_name: str, method: str, n_qubits: float | None, q_depth: float |
     except (TypeError, ValueError):
         n, depth = 0, 0
     if not (1 <= n <= MAX_QUBITS and 1 <= depth):
-        return {"ansatz_diagram": gr.update(visible=True, value=f"<p>{text('ansatz_unset', code)}</p>")}
+        said = text("ansatz_unset", code).format(n=n_qubits if n_qubits is not None else "–", depth=q_depth)
+        return {"ansatz_diagram": gr.update(visible=True, value=f"<p>{said}</p>")}
     drawn = min(depth, ANSATZ_MAX_DEPTH)
     caption = text("ansatz_caption", code).format(n=n, depth=depth)
     if drawn < depth:
