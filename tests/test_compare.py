@@ -59,6 +59,8 @@ def test_a_failing_method_is_reported_and_the_others_finish(saves):
         (["--methods", "lora,qlora"], "error: --methods: unknown method 'qlora'"),
         (["--output_dir", "x"], "error: --output_dir: compare chooses"),
         (["--learning_rate", "fast"], "error: --learning_rate:"),
+        (["--shots", "-5"], "error: --shots: must be 0 (exact) or a number of shots"),
+        (["--noise", "bogus=0.1"], "error: --noise: unknown channel 'bogus'"),
     ],
 )
 def test_bad_input_is_one_line_before_anything_runs(saves, capsys, flags, message):
@@ -93,3 +95,24 @@ def test_the_boards_compare_draws_one_band_per_experiment_with_several_seeds(tmp
     assert list(mean.y) == [4.0, 3.0, 2.0]
     band = [trace for trace in figure.data if trace.fill == "tonexty"]
     assert len(band) == 1 and list(band[0].y) == [3.0, 2.0, 1.0]
+
+
+def test_scoring_reads_the_circuits_of_vqc_and_tq_runs_only(saves, monkeypatch):
+    """`--shots` / `--noise` reach the exact-match scoring of circuit runs, in a folder of their own."""
+    import subprocess
+
+    from qllm.compare.workflow import RunOutcome, plan_compare, score_one
+
+    commands = []
+    monkeypatch.setattr(
+        subprocess,
+        "run",
+        lambda command, **_: commands.append(command) or subprocess.CompletedProcess(command, 1, "", "x"),
+    )
+    plan, _ = plan_compare(["--preset", "quick", "--methods", "vqc,lora", "--shots", "1000", "--noise", "0.001"])
+    score_one(plan, RunOutcome("vqc", 42, str(saves / "vqc"), True))
+    score_one(plan, RunOutcome("lora", 42, str(saves / "lora"), True))
+    vqc, lora = commands
+    assert vqc[vqc.index("--shots") + 1] == "1000" and vqc[vqc.index("--noise") + 1] == "depolarizing=0.001"
+    assert vqc[vqc.index("--save_dir") + 1].endswith("compare-exact-match-shots-1000-noise-depolarizing=0.001")
+    assert "--shots" not in lora and lora[lora.index("--save_dir") + 1].endswith("compare-exact-match")

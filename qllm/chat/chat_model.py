@@ -11,9 +11,10 @@ from typing import Any
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
+from qllm.adapters.circuit.measurement import apply_measurement
 from qllm.errors import ArgumentError
 from qllm.hparams.parser import Source, get_infer_args
-from qllm.model.inference import load_for_inference
+from qllm.model.inference import adapter_methods, load_for_inference
 
 Message = dict[str, str]
 
@@ -30,11 +31,20 @@ class _StopOnEvent(StoppingCriteria):
 
 class ChatModel:
     def __init__(self, source: Source) -> None:
-        model_args, data_args, finetuning_args, self.generating_args = get_infer_args(source)
+        model_args, data_args, finetuning_args, self.generating_args, measurement_args = get_infer_args(source)
+        measurement_args.check_methods(adapter_methods(model_args))
+        if measurement_args.circuit_ablation == "mean":
+            raise ArgumentError(
+                "circuit_ablation", "mean averages over an evaluation's tokens; in chat use zero (or qllm eval)"
+            )
         self.loaded = load_for_inference(model_args, data_args, finetuning_args)
+        measurement = measurement_args.measurement()
+        apply_measurement(self.loaded.model, measurement)
         self.description = model_args.model_name_or_path + (
             f" + {model_args.adapter_name_or_path}" if model_args.adapter_name_or_path else ""
         )
+        if not measurement.exact:  # say how the circuits are read: a noisy chat is not the adapter's own
+            self.description += f" · {measurement.in_words()}"
 
     def _generation_settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
         settings = dataclasses.replace(self.generating_args, **overrides)  # validated like the flags

@@ -74,7 +74,7 @@ def _transparent(color: str) -> str:
     return f"rgba({red},{green},{blue},0.2)"
 
 
-def _mean_std(values: list[float]) -> dict[str, float] | None:
+def mean_std(values: list[float]) -> dict[str, float] | None:
     if not values:
         return None
     return {
@@ -117,25 +117,30 @@ def summarize(methods: list[str], outcomes: list, scores: dict[str, float | None
         }
         for key in ("final_loss", "best_loss", "final_eval_loss", "best_eval_loss", "exact_match",
                     "tokens_per_second", "peak_memory_mb", "wall_time_s"):  # fmt: skip
-            entry[key] = _mean_std([n[key] for n in numbers if n[key] is not None])
+            entry[key] = mean_std([n[key] for n in numbers if n[key] is not None])
         entry["runs"] = {str(seed): values for seed, values in per_seed.items()}  # each seed's own numbers
         summary[method] = entry
     return summary
 
 
-def _cell(value: dict[str, float] | None, digits: int, scale: float = 1.0) -> str:
+def mean_std_cell(value: dict[str, float] | None, digits: int, scale: float = 1.0) -> str:
     if value is None:
         return ""
     return f"{scale * value['mean']:.{digits}f} ± {scale * value['std']:.{digits}f}"
 
 
-def markdown(summary: dict[str, Any], train_argv: list[str]) -> str:
+def markdown(summary: dict[str, Any], train_argv: list[str], reading_flags: list[str] = ()) -> str:
     seeds = max((len(entry["seeds"]) for entry in summary.values()), default=0)
     lines = [
         "# Comparison",
         "",
         f"`qllm compare` — {seeds} seed(s) per method, the same data, schedule and budget: `{' '.join(train_argv)}`.",
-        "Mean ± standard deviation over the seeds that finished.",
+        "Mean ± standard deviation over the seeds that finished."
+        + (
+            f" Exact match of vqc / tq runs scored with their circuits read as `{' '.join(reading_flags)}`."
+            if reading_flags
+            else ""
+        ),
         "",
         "| method | trainable params | final train loss | best train loss | final eval loss | best eval loss "
         "| exact match (%) | tokens/s | peak memory MB | wall time (s) | runs |",
@@ -148,15 +153,17 @@ def markdown(summary: dict[str, Any], train_argv: list[str]) -> str:
             state += "; failed: " + "; ".join(f"seed {f['seed']}: {f['cause'][:120]}" for f in failed)
         params = f"{entry['trainable_params']:,}" if entry["trainable_params"] else ""
         lines.append(
-            f"| {method} | {params} | {_cell(entry['final_loss'], 3)} | {_cell(entry['best_loss'], 3)} "
-            f"| {_cell(entry['final_eval_loss'], 3)} | {_cell(entry['best_eval_loss'], 3)} "
-            f"| {_cell(entry['exact_match'], 1, 100)} | {_cell(entry['tokens_per_second'], 0)} "
-            f"| {_cell(entry['peak_memory_mb'], 0)} | {_cell(entry['wall_time_s'], 1)} | {state} |"
+            f"| {method} | {params} | {mean_std_cell(entry['final_loss'], 3)} | {mean_std_cell(entry['best_loss'], 3)} "
+            f"| {mean_std_cell(entry['final_eval_loss'], 3)} | {mean_std_cell(entry['best_eval_loss'], 3)} "
+            f"| {mean_std_cell(entry['exact_match'], 1, 100)} | {mean_std_cell(entry['tokens_per_second'], 0)} "
+            f"| {mean_std_cell(entry['peak_memory_mb'], 0)} | {mean_std_cell(entry['wall_time_s'], 1)} | {state} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def write_report(folder: Path, methods: list[str], outcomes: list, scores: dict, train_argv: list[str]) -> Path:
+def write_report(
+    folder: Path, methods: list[str], outcomes: list, scores: dict, train_argv: list[str], reading_flags: list[str] = ()
+) -> Path:
     """compare.md / .json / .html / .png in ``folder``."""
     import plotly.graph_objects as go
 
@@ -164,9 +171,13 @@ def write_report(folder: Path, methods: list[str], outcomes: list, scores: dict,
     summary = summarize(methods, outcomes, scores)
     runs = {m: [o.folder for o in outcomes if o.method == m and o.ok] for m in methods}
     (folder / "compare.json").write_text(
-        json.dumps({"train_flags": train_argv, "methods": summary, "runs": runs}, indent=1), encoding="utf-8"
+        json.dumps(
+            {"train_flags": train_argv, "reading_flags": list(reading_flags), "methods": summary, "runs": runs},
+            indent=1,
+        ),
+        encoding="utf-8",
     )
-    (folder / "compare.md").write_text(markdown(summary, train_argv), encoding="utf-8")
+    (folder / "compare.md").write_text(markdown(summary, train_argv, reading_flags), encoding="utf-8")
     figure = go.Figure()
     for index, (method, folders) in enumerate(runs.items()):
         for trace in band_traces(method, folders, COLORS[index % len(COLORS)]):

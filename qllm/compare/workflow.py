@@ -16,13 +16,15 @@ import json
 import logging
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qllm.circuit import CIRCUIT_METHODS
 from qllm.constants import CONSOLE_LOG, EVALUATIONS_FOLDER, FINISHED_MARKER
 from qllm.errors import ArgumentError
 from qllm.hparams.lists import split_names
+from qllm.hparams.measurement_args import MeasurementArguments
 from qllm.methods import METHODS, find_method
 from qllm.paths import saves_dir
 from qllm.train.output_dir import claim_run_folder
@@ -58,6 +60,12 @@ class ComparePlan:
     dataset_dir: str
     data_flags: list[str]  # what scoring needs to read the same data the same way
     saves: Path
+    reading_flags: list[str] = field(default_factory=list)  # --shots / --noise for scoring vqc / tq runs
+
+    @property
+    def score_name(self) -> str:
+        """The folder of a run's exact-match scoring: one per reading of the circuits."""
+        return "compare-exact-match" + "".join(f"-{token.lstrip('-')}" for token in self.reading_flags)
 
     def run_dir(self, method: str, seed: int) -> Path:
         return self.saves / Path(self.model.rstrip("/")).name / method / f"{self.name}-seed{seed}"
@@ -88,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--compare_name", default="compare", help="name of the comparison (its folders)")
     parser.add_argument("--exact_match", default="auto", choices=["auto", "yes", "no"],
                         help="score exact match on the dataset's test split (auto: when it has one)")  # fmt: skip
+    parser.add_argument("--shots", type=int, default=0, help="score vqc / tq runs from this many shots (0: exact)")
+    parser.add_argument("--noise", default="0", help="score vqc / tq runs on a noisy device, e.g. depolarizing=0.001")
     return parser
 
 
@@ -104,6 +114,7 @@ def plan_compare(argv: list[str]) -> tuple[ComparePlan, str]:
         raise ArgumentError("seeds", f"must be a whole number of runs per method, at least 1 (got {options.seeds})")
     if any(token.lstrip("-").split("=")[0] in ("output_dir", "finetuning_type") for token in user_argv):
         raise ArgumentError("output_dir", "compare chooses each run's output_dir and method; leave both out")
+    reading = MeasurementArguments(shots=options.shots, noise=options.noise)  # checked here, before any run
     shared = train_argv(PRESETS[options.preset] if options.preset else {}) + user_argv  # later flags win
     model_args, data_args, training_args, _ = get_train_args([*shared, "--output_dir", "compare-probe"])
     plan = ComparePlan(
@@ -117,6 +128,8 @@ def plan_compare(argv: list[str]) -> tuple[ComparePlan, str]:
         data_flags=["--template", data_args.template, "--dataset_dir", data_args.dataset_dir]
         + (["--max_samples", str(data_args.max_samples)] if data_args.max_samples else []),
         saves=saves_dir(),
+        reading_flags=(["--shots", str(reading.shots)] if reading.shots else [])
+        + (["--noise", reading.noise_model.spec()] if reading.noise_model else []),
     )
     for method in plan.methods:  # each method's settings fail here, not after hours of training
         get_train_args(plan.run_argv(method, plan.seeds[0]))
@@ -152,13 +165,15 @@ def train_one(plan: ComparePlan, method: str, seed: int) -> RunOutcome:
 
 
 def score_one(plan: ComparePlan, outcome: RunOutcome) -> float | None:
-    """Exact match on the dataset's test split, in a process of its own (None when it fails)."""
-    save_dir = Path(outcome.folder) / EVALUATIONS_FOLDER / "compare-exact-match"
+    """Exact match on the dataset's test split, in a process of its own (None when it fails); a vqc / tq run's
+    circuits read with the comparison's --shots / --noise (the other methods have none to read)."""
+    reading = plan.reading_flags if outcome.method in CIRCUIT_METHODS else []
+    save_dir = Path(outcome.folder) / EVALUATIONS_FOLDER / (plan.score_name if reading else "compare-exact-match")
     results = save_dir / "results.json"
     if not results.is_file():
         command = [sys.executable, "-m", "qllm", "eval", "--model_name_or_path", plan.model, "--adapter_name_or_path",
                    outcome.folder, "--task", plan.dataset, "--save_dir", str(save_dir), "--batch_size", "32",
-                   *plan.data_flags]  # fmt: skip
+                   *plan.data_flags, *reading]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
             logger.warning("exact match of %s failed: %s", outcome.folder, done.stderr.strip().splitlines()[-1:])
@@ -176,4 +191,4 @@ def run_compare(argv: list[str]) -> Path:
     scores: dict[str, float | None] = {}
     if exact_match == "yes" or (exact_match == "auto" and plan.dataset in datasets_with_test_split(plan.dataset_dir)):
         scores = {o.folder: score_one(plan, o) for o in outcomes if o.ok}
-    return write_report(plan.report_dir, plan.methods, outcomes, scores, plan.train_argv)
+    return write_report(plan.report_dir, plan.methods, outcomes, scores, plan.train_argv, plan.reading_flags)

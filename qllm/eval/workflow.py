@@ -8,13 +8,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from qllm.adapters.circuit.measurement import Measurement, apply_measurement
 from qllm.constants import RESULTS_FILE
 from qllm.eval.choice import evaluate_choice
 from qllm.eval.exact_match import evaluate_exact_match
 from qllm.eval.registry import Task, find_task
 from qllm.eval.tasks import resolve_task_dir
 from qllm.hparams.parser import Source, get_eval_args
-from qllm.model.inference import load_for_inference
+from qllm.model.inference import adapter_methods, load_for_inference
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +64,45 @@ def _score_choice(loaded, task: Task, eval_args, data_args) -> tuple[dict[str, A
 SCORERS = {"choice": _score_choice, "exact_match": _score_exact_match}  # Task.kind -> its scorer
 
 
-def run_eval(source: Source) -> dict[str, Any]:
-    """The results (also written to save_dir/results.json when save_dir is given)."""
-    model_args, data_args, eval_args, finetuning_args = get_eval_args(source)
+def score(loaded, task: Task, eval_args, data_args, measurement: Measurement | None = None) -> tuple[dict, str]:
+    """The task's scores with every circuit read by ``measurement`` (None: exactly).
+
+    A mean ablation without recorded means first scores the task exactly while recording
+    each circuit's mean <Z> over the tokens it sees (padding and generated tokens included).
+    """
+    if measurement is not None and measurement.ablation == "mean" and not measurement.means:
+        recorder = Measurement(record_means=True)
+        apply_measurement(loaded.model, recorder)
+        try:
+            SCORERS[task.kind](loaded, task, eval_args, data_args)
+        finally:
+            apply_measurement(loaded.model, None)
+        measurement.means = recorder.recorded_means()
+    apply_measurement(loaded.model, measurement)
+    try:
+        scored, table = SCORERS[task.kind](loaded, task, eval_args, data_args)
+    finally:
+        apply_measurement(loaded.model, None)
+    if measurement is not None and not measurement.exact:
+        scored["measurement"] = measurement.describe()
+        table += f" · {measurement.in_words()}"
+    return scored, table
+
+
+def prepare_eval(source: Source):
+    """Arguments, task and loaded model of `qllm eval` (and of each point of `qllm robustness`)."""
+    model_args, data_args, eval_args, finetuning_args, measurement_args = get_eval_args(source)
     task = find_task(eval_args.task, eval_args.task_dir, data_args.dataset_dir)
+    measurement_args.check_methods(adapter_methods(model_args))
     if task.kind == "choice":
         resolve_task_dir(task.name, eval_args.task_dir)  # files missing or not fetchable: fail before the model loads
     loaded = load_for_inference(model_args, data_args, finetuning_args)
+    return model_args, data_args, eval_args, measurement_args, task, loaded
+
+
+def run_eval(source: Source) -> dict[str, Any]:
+    """The results (also written to save_dir/results.json when save_dir is given)."""
+    model_args, data_args, eval_args, measurement_args, task, loaded = prepare_eval(source)
     results: dict[str, Any] = {
         "task": task.name,
         "split": eval_args.split,
@@ -78,7 +111,7 @@ def run_eval(source: Source) -> dict[str, Any]:
         "adapter_methods": loaded.adapter_methods,
         "kind": task.kind,
     }
-    scored, table = SCORERS[task.kind](loaded, task, eval_args, data_args)
+    scored, table = score(loaded, task, eval_args, data_args, measurement_args.measurement())
     results.update(scored)
     results["table"] = table
     if eval_args.save_dir:

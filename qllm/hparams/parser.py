@@ -26,6 +26,7 @@ from qllm.hparams.evaluation_args import EvaluationArguments
 from qllm.hparams.export_args import ExportArguments
 from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.hparams.generating_args import GeneratingArguments
+from qllm.hparams.measurement_args import MeasurementArguments
 from qllm.hparams.model_args import ModelArguments
 from qllm.hparams.training_args import TrainingArguments
 
@@ -170,19 +171,29 @@ def get_train_args(source: Source) -> TrainArgs:
     return model_args, data_args, training_args, finetuning_args
 
 
-InferArgs = tuple[ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments]
-EvalArgs = tuple[ModelArguments, DataArguments, EvaluationArguments, FinetuningArguments]
+EVAL_DATACLASSES = (ModelArguments, DataArguments, EvaluationArguments, FinetuningArguments, MeasurementArguments)
+
+
+def eval_argv(values: dict[str, Any]) -> list[str]:
+    """`qllm eval` flags for a dict of its arguments."""
+    return dict_to_argv(_Parser(EVAL_DATACLASSES), values)
+
+
+InferArgs = tuple[ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments, MeasurementArguments]
+EvalArgs = tuple[ModelArguments, DataArguments, EvaluationArguments, FinetuningArguments, MeasurementArguments]
 ExportArgs = tuple[ModelArguments, DataArguments, ExportArguments, FinetuningArguments]
 
 
 def get_infer_args(source: Source) -> InferArgs:
     """Arguments of `qllm chat` (quantum-llm's cli.sh flags and sampling settings)."""
-    return parse((ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments), source)
+    return parse(
+        (ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments, MeasurementArguments), source
+    )
 
 
 def get_eval_args(source: Source) -> EvalArgs:
     """Arguments of `qllm eval` (quantum-llm's eval.sh flags and the evaluator's)."""
-    return parse((ModelArguments, DataArguments, EvaluationArguments, FinetuningArguments), source)
+    return parse(EVAL_DATACLASSES, source)
 
 
 def get_export_args(source: Source) -> ExportArgs:

@@ -30,6 +30,12 @@ def adapter_method(path: str) -> Method:
     return check_saved_adapter(path)
 
 
+def adapter_methods(model_args: ModelArguments) -> list[str]:
+    """The method of each adapter folder to load, in order; ArgumentError naming a folder that cannot be loaded."""
+    paths = model_args.adapter_paths if model_args.adapter_name_or_path else []
+    return [adapter_method(path).name for path in paths]
+
+
 def inference_device() -> str:
     import torch
 
@@ -42,7 +48,7 @@ def load_for_inference(
     from qllm.adapters.attach import load_adapters
 
     paths = model_args.adapter_paths if model_args.adapter_name_or_path else []
-    methods = [adapter_method(path).name for path in paths]  # a broken folder is named before anything loads
+    methods = adapter_methods(model_args)  # a broken folder is named before anything loads
     tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.cache_dir)
     template = get_template(data_args.template, tokenizer)
     model = load_model(model_args.model_name_or_path, dtype=model_args.inference_dtype, cache_dir=model_args.cache_dir)

@@ -42,6 +42,7 @@ class CircuitAdapter(nn.Module):
         self._unitaries = FrozenCache()  # not a buffer: never saved; used only while the adapter is frozen
         self.step_unitaries: torch.Tensor | None = None  # set for one forward pass by `unitaries_built_together`
         self._readout = FrozenCache()
+        self.measurement = None  # (Measurement, module name) while read as a device would (`apply_measurement`)
 
     def is_frozen(self) -> bool:
         """Loaded for inference (no parameter trains): the builds are kept and the readout folded."""
@@ -62,7 +63,15 @@ class CircuitAdapter(nn.Module):
         return self._unitaries.get((self.ry_angles, self.crz_angles), self.build_unitaries)
 
     def expvals(self, angles: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
-        """<Z_i> of the circuit for each row of angles; ``fast=False`` forces the gate-by-gate path."""
+        """<Z_i> of the circuit for each row of angles: exact, or with the shots, noise or ablation of a
+        `measurement.Measurement` when one is set."""
+        if self.measurement is not None:
+            measurement, name = self.measurement
+            return measurement.expvals(self, name, angles)
+        return self.ideal_expvals(angles, fast)
+
+    def ideal_expvals(self, angles: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
+        """Exact <Z_i> from the statevector; ``fast=False`` forces the gate-by-gate path."""
         use_fast = self.use_fast_path if fast is None else fast
         if use_fast:
             return fast_expvals(self.simulator, angles, self.ry_angles, self.crz_angles, self.layer_unitaries())
