@@ -26,6 +26,7 @@ commands:
   export   merge a {mergeable} adapter into a standalone model (--export_dir)
   compare  train several methods x seeds alike and report mean ± std (--methods, --seeds, --preset)
   circuit  draw a vqc / tq circuit (text, png, svg) or export a trained one as OpenQASM 3
+  robustness  score a vqc / tq adapter with finite shots, device noise and circuit ablation (one table)
   webui    start the board (same as python app.py; --host, --port, --share)
 
 `qllm <command> --help` lists a command's flags; `python -m qllm` works the same."""
@@ -109,6 +110,13 @@ def _circuit(argv: list[str]) -> None:
     print(run_circuit(argv))
 
 
+def _robustness(argv: list[str]) -> None:
+    from qllm.robustness.workflow import run_robustness
+
+    folder = run_robustness(argv)
+    print((folder / "robustness.md").read_text(encoding="utf-8") + f"\nwrote {folder}")
+
+
 def _webui(argv: list[str]) -> None:
     from qllm.webui.interface import main as serve_board
 
@@ -122,6 +130,7 @@ COMMANDS = {
     "export": _export,
     "compare": _compare,
     "circuit": _circuit,
+    "robustness": _robustness,
     "webui": _webui,
 }
 

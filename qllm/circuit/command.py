@@ -11,9 +11,9 @@ with --overwrite, and a file is written whole or not at all.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from qllm.atomic import write_whole
 from qllm.circuit import CIRCUIT_METHODS
 from qllm.errors import ArgumentError
 from qllm.hparams.command_parser import CommandParser
@@ -65,13 +65,6 @@ def _targets(options) -> list[Path]:
     if there and not options.overwrite:
         raise ArgumentError("output", f"'{there[0]}' is there already; choose another name, or add --overwrite")
     return targets
-
-
-def _write(path: Path, data: bytes | str) -> None:
-    """The whole file or none: written beside it, then renamed over it."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    os.replace(partial, path)
 
 
 def whole_numbers(text: str, field: str, most: int, single: bool = False) -> list[int]:
@@ -178,15 +171,15 @@ def run_circuit(argv: list[str]) -> str:
         program = circuit_qasm(saved)
         if not targets:
             return program
-        _write(targets[1], note_json(saved, str(options.adapter_name_or_path)))
-        _write(targets[0], program)
+        write_whole(targets[1], note_json(saved, str(options.adapter_name_or_path)))
+        write_whole(targets[0], program)
         return f"wrote {targets[0]} and {targets[1]}"
     if options.format != "text":
-        _write(targets[0], picture(circuit, options.format))
+        write_whole(targets[0], picture(circuit, options.format))
         return f"wrote {targets[0]}"
     diagram = circuit.draw("text", fold=-1 if targets else 100)
     shown = f"{title}\nh[l][i]: the data angle (A x)_i re-uploaded in layer l; {note}\n\n{diagram}\n"
     if not targets:
         return shown
-    _write(targets[0], shown)
+    write_whole(targets[0], shown)
     return f"wrote {targets[0]}"

@@ -1,0 +1,1 @@
+"""`qllm robustness`: would the adapter survive a real quantum device (shots, noise, ablation)?"""
