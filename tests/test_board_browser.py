@@ -729,6 +729,57 @@ def test_evaluate_tab_scores_adapters_of_two_methods_together(page, board):
     assert "bundled sample" not in page.locator("#eval_history").inner_text()
 
 
+def sweep_chart(page) -> dict[str, list[str]]:
+    """What the robustness chart shows: each line's x values in the first panels (eval loss)."""
+    return page.evaluate(
+        "() => { const p = document.querySelector('#sweep_plot .js-plotly-plot'); const traces = {};"
+        " if (p && p.data) p.data.forEach(t => { if (t.name && !(t.name in traces))"
+        " traces[t.name] = Array.from(t.x).map(String); });"
+        " return traces; }"
+    )
+
+
+def test_a_robustness_sweep_is_started_watched_stopped_resumed_and_read(page, board):
+    _, saves = board
+    page.get_by_role("tab", name="Evaluate").click()
+    task = page.locator("#task input").first
+    task.click()
+    task.fill("")
+    page.keyboard.type("qllm_tasks")
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    wait_for(lambda: "qllm_tasks" in task.input_value(), 10, "the dataset task picked", page)
+    choose(page, "eval_adapters", "vqc/browser-vqc")
+    fill(page, "batch_size", 32)
+    open_group(page, "group_robustness")
+    fill(page, "sweep_shots", "0,20")
+    fill(page, "sweep_noise", "0,0.05")
+    fill(page, "sweep_repeats", 2)
+    page.click("#start_sweep")
+    wait_for(lambda: "Running" in status(page, "sweep_status"), 60, "the sweep to start", page)
+    # the first point (the exact reading) drawn as the ideal device's point, then stop mid-sweep
+    wait_for(lambda: sweep_chart(page).get("noise") == ["ideal"], 120, "the exact reading drawn", page)
+    assert "point" in status(page, "sweep_status") and "of 5" in status(page, "sweep_status"), status(
+        page, "sweep_status"
+    )
+    page.click("#stop_sweep")
+    wait_for(lambda: "Stopped" in status(page, "sweep_status"), 30, "the stopped sweep", page)
+    assert "goes on from them" in status(page, "sweep_status")
+    folder = saves / "qllm-tiny" / "vqc" / "browser-vqc" / "eval" / "robustness-qllm_tasks-test"
+    kept = len(json.loads((folder / "robustness.json").read_text())["points"])
+    assert 1 <= kept < 5
+    page.click("#start_sweep")  # the same settings: it goes on from the kept points
+    wait_for(lambda: "Finished" in status(page, "sweep_status"), 300, "the sweep to finish", page)
+    page.wait_for_timeout(2500)
+    assert f"point 1/{5 - kept}" in (folder / "console.log").read_text()  # only the missing points were scored
+    chart = sweep_chart(page)
+    assert chart["shots (mean ± std over seeds)"] == ["20"] and chart["noise"] == ["ideal", "dep 0.05"], chart
+    assert chart["exact"] and chart["ablation: mean"], chart  # the level lines
+    table = page.locator("#sweep_table").inner_text()
+    assert "20 shots" in table and "ablation: mean" in table and "noise depolarizing=0.05" in table, table
+    page.locator("#group_robustness").screenshot(path=str(SCREENSHOTS / "robustness_sweep.png"))
+
+
 def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
     _, saves = board
     choose(page, "finetuning_type", "lora")

@@ -12,7 +12,7 @@ import os
 import gradio as gr
 import pytest
 
-from qllm.webui.handlers import evaluate, export, train
+from qllm.webui.handlers import evaluate, export, robustness, train
 from qllm.webui.monitor import RunMonitor
 from qllm.webui.runner import Runner
 from qllm.webui.train_form import FIELD_KEYS, FIELDS
@@ -68,6 +68,52 @@ def test_evaluate_refuses_a_misspelt_task_with_the_closest_name(tmp_path):
     said = evaluate.start(runner, "English", "qllm-tiny", "lora", "qwen", "mmlu_smaple", str(tmp_path), 0, "auto",
                           "test", 4, [])  # fmt: skip
     assert "did you mean mmlu_sample?" in said["eval_message"] and runner.state() is None
+
+
+def test_a_reading_of_no_circuit_is_refused_at_its_field(tmp_path):
+    runner = Runner(tmp_path / "state.json")
+    said = evaluate.start(runner, "English", "qllm-tiny", "lora", "qwen", "mmlu_sample", str(tmp_path), 0, "auto",
+                          "test", 4, [], 100, "0", "none")  # fmt: skip
+    assert said["eval_message"].startswith("⚠ --shots: applies to the circuits of vqc / tq adapters")
+    said = evaluate.start(runner, "English", "qllm-tiny", "lora", "qwen", "mmlu_sample", str(tmp_path), 0, "auto",
+                          "test", 4, [], 0, "depolarizing=3", "none")  # fmt: skip
+    assert said["eval_message"].startswith("⚠ --noise: depolarizing is a probability") and runner.state() is None
+
+
+@pytest.mark.parametrize(
+    "chosen, shots, noise, says",
+    [
+        ([], "0,100", "0", "choose one vqc or tq adapter"),
+        (["lora/run-1"], "0,100", "0", "a lora adapter has no circuit to read"),
+        (["vqc/run-1", "tq/run-2"], "0,100", "0", "choose one vqc or tq adapter"),
+        (["vqc/run-1"], "0,-100", "0", "--shots: a comma list of whole numbers"),
+        (["vqc/run-1"], "0,100", "0;bogus=1", "--noise: unknown channel 'bogus'"),
+    ],
+)
+def test_a_sweep_is_refused_with_one_line_before_anything_starts(tmp_path, chosen, shots, noise, says):
+    runner = Runner(tmp_path / "state.json")
+    said = robustness.start(runner, "English", "qllm-tiny", "qwen", "qllm_tasks", str(tmp_path), 0, "auto", "test",
+                            4, chosen, shots, noise, ["none"], 3)  # fmt: skip
+    assert said["sweep_message"].startswith("⚠") and says in said["sweep_message"] and runner.state() is None
+
+
+def test_the_sweep_monitor_draws_the_points_kept_so_far(tmp_path):
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / "console.log").write_text("point 1/3: ...\npoint 2/3: ...\n")
+    points = [
+        {"shots": 0, "noise": "0", "ablation": "none", "repeat": 0, "seed": 0, "metrics": {"eval_loss": 3.4}},
+        {"shots": 100, "noise": "0", "ablation": "none", "repeat": 0, "seed": 0, "metrics": {"eval_loss": 3.5}},
+    ]
+    (folder / "robustness.json").write_text(json.dumps({"eval_flags": [], "points": points, "task": "qllm_tasks"}))
+    state = {"kind": "robustness", "folder": str(folder), "status": "stopped", "pid": None}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    shown = robustness.monitor(robustness.watcher(Runner(tmp_path / "state.json")), "English", None)
+    assert "Stopped" in shown["sweep_status"] and "goes on from them" in shown["sweep_status"]
+    assert "| 100 shots | 100 | 0 | 1 | 3.5000 |" in shown["sweep_table"]
+    traces = [(trace.name, list(trace.x)) for trace in shown["sweep_plot"].data if trace.name]
+    assert traces == [("exact", [100 / 1.5, 150]), ("exact", ["ideal"]),  # the level line across both panels
+                      ("shots (mean ± std over seeds)", [100]), ("noise", ["ideal"])]  # fmt: skip
 
 
 def test_export_of_a_vqc_adapter_is_one_disabled_state():

@@ -187,6 +187,52 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
         "en": {"label": "Adapters to score", "info": "none = the base model"},
         "zh": {"label": "待评估的适配器", "info": "不选则评估基座模型"},
     },
+    "eval_shots": {
+        "en": {"label": "Shots (vqc / tq)", "info": "bitstrings per circuit evaluation; 0 = exact <Z>"},
+        "zh": {"label": "测量次数（vqc / tq）", "info": "每次线路求值采样的比特串数；0 为精确期望值"},
+    },
+    "eval_noise": {
+        "en": {"label": "Device noise (vqc / tq)", "info": "e.g. depolarizing=0.001,readout=0.02; 0 = ideal"},
+        "zh": {"label": "设备噪声（vqc / tq）", "info": "例如 depolarizing=0.001,readout=0.02；0 为理想设备"},
+    },
+    "eval_ablation": {
+        "en": {"label": "Circuit ablation", "info": "replace each <Z> by its mean over the tokens, or by 0"},
+        "zh": {"label": "线路消融", "info": "将每个 <Z> 替换为其在各 token 上的平均值，或替换为 0"},
+    },
+    "group_robustness": {
+        "en": {"label": "Robustness: would it survive a real quantum device?"},
+        "zh": {"label": "鲁棒性：在真实量子设备上还能工作吗？"},
+    },
+    "robustness_help": {
+        "en": {
+            "value": "Scores one vqc / tq adapter (chosen under *Adapters to score*) on the task above at every "
+            "reading of its circuits: exact, from finite shots (several seeds each), on a noisy device (exact density "
+            "matrices), and with the circuit's output ablated. A stopped sweep goes on from its last point when "
+            "started again with the same settings. Same as `qllm robustness`."
+        },
+        "zh": {
+            "value": "在上方任务上，以各种方式读取一个 vqc / tq 适配器（在“待评估的适配器”中选择）的量子线路并评分："
+            "精确期望值、有限次测量（每种多个随机种子）、含噪设备（精确密度矩阵）以及线路输出消融。"
+            "停止后以相同设置再次开始，会从上次完成的点继续。等同于 `qllm robustness`。"
+        },
+    },
+    "sweep_shots": {
+        "en": {"label": "Shots", "info": "comma list; 0 = exact"},
+        "zh": {"label": "测量次数", "info": "逗号分隔；0 为精确"},
+    },
+    "sweep_noise": {
+        "en": {"label": "Noise models", "info": "depolarizing strengths (0,0.001,0.01) or specs separated by ;"},
+        "zh": {"label": "噪声模型", "info": "去极化强度（0,0.001,0.01），或以 ; 分隔的噪声描述"},
+    },
+    "sweep_ablation": {"en": {"label": "Ablations"}, "zh": {"label": "消融"}},
+    "sweep_repeats": {
+        "en": {"label": "Seeds per shot count"},
+        "zh": {"label": "每种测量次数的随机种子数"},
+    },
+    "start_sweep": {"en": {"value": "Start sweep"}, "zh": {"value": "开始扫描"}},
+    "stop_sweep": {"en": {"value": "Stop sweep"}, "zh": {"value": "停止扫描"}},
+    "sweep_log": {"en": {"label": "Sweep log"}, "zh": {"label": "扫描日志"}},
+    "sweep_plot": {"en": {"label": "Scores by reading"}, "zh": {"label": "各读取方式的得分"}},
     "start_eval": {"en": {"value": "Evaluate"}, "zh": {"value": "开始评估"}},
     "eval_log": {"en": {"label": "Log"}, "zh": {"label": "日志"}},
     "stop_eval": {"en": {"value": "Stop"}, "zh": {"value": "停止"}},
@@ -194,6 +240,14 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "eval_history": {"en": {"label": "History"}, "zh": {"label": "历史结果"}},
     # chat
     "load_model": {"en": {"value": "Load model"}, "zh": {"value": "加载模型"}},
+    "chat_shots": {
+        "en": {"label": "Shots (vqc / tq)", "info": "read each circuit from this many shots; 0 = exact. Load to apply"},
+        "zh": {"label": "测量次数（vqc / tq）", "info": "每个线路用多少次测量读取；0 为精确。点击加载后生效"},
+    },
+    "chat_noise": {
+        "en": {"label": "Device noise (vqc / tq)", "info": "e.g. depolarizing=0.001; 0 = ideal. Load to apply"},
+        "zh": {"label": "设备噪声（vqc / tq）", "info": "例如 depolarizing=0.001；0 为理想设备。点击加载后生效"},
+    },
     "unload_model": {"en": {"value": "Unload"}, "zh": {"value": "卸载模型"}},
     "chatbot": {"en": {"label": "Chat"}, "zh": {"label": "对话"}},
     "message": {"en": {"label": "Message", "info": "Enter sends"}, "zh": {"label": "消息", "info": "回车发送"}},
@@ -335,6 +389,23 @@ MESSAGES.update(
         "export_exists": {"en": "an export of that name exists; choose a new name", "zh": "同名导出已存在，请换名称"},
         "export_result": {"en": "the merged model is in", "zh": "合并后的模型位于"},
         "state_finished": {"en": "finished", "zh": "已完成"},
+        "sweep_one_adapter": {
+            "en": "choose one vqc or tq adapter for a sweep (it reads that adapter's circuits)",
+            "zh": "扫描需要且只能选择一个 vqc 或 tq 适配器（它读取该适配器的量子线路）",
+        },
+        "sweep_no_circuit": {
+            "en": "a {method} adapter has no circuit to read; choose a vqc or tq adapter",
+            "zh": "{method} 适配器没有可读取的量子线路；请选择 vqc 或 tq 适配器",
+        },
+        "reading_no_circuit": {
+            "en": "applies to the circuits of vqc / tq adapters, and none is chosen; set it back to {default}",
+            "zh": "仅适用于 vqc / tq 适配器的量子线路，而所选适配器中没有；请改回 {default}",
+        },
+        "sweep_points": {"en": "point {done} of {total}", "zh": "第 {done}/{total} 个点"},
+        "sweep_resumable": {
+            "en": "The points scored so far are kept: Start sweep with the same settings goes on from them.",
+            "zh": "已完成的点均已保存：以相同设置点击“开始扫描”即可继续。",
+        },
         "state_unfinished": {"en": "unfinished", "zh": "未完成"},
         "exact_match": {"en": "exact match", "zh": "精确匹配"},
         "eval_loss": {"en": "eval loss", "zh": "验证损失"},

@@ -36,7 +36,7 @@ STOP_GRACE_SECONDS = 8
 
 @dataclass
 class Job:
-    kind: str  # "train" or "eval"
+    kind: str  # "train", "eval", "export" or "robustness" (the `qllm` command it runs)
     args_file: str
     folder: str  # output_dir of a training run, save_dir of an evaluation
     processes: int = 1  # more than one: launched through torchrun (data parallel)
@@ -178,7 +178,8 @@ class Runner:
         if process is not None:
             return process.wait()
         folder = Path(state.folder)
-        results = (FINISHED_MARKER, RESULTS_FILE, f"{EXPORTED_MODEL}/config.json")  # of a training, evaluation, export
+        # of a training, an evaluation, an export, a robustness sweep
+        results = (FINISHED_MARKER, RESULTS_FILE, f"{EXPORTED_MODEL}/config.json", "robustness.md")
         return 0 if any((folder / name).is_file() for name in results) else 1
 
     def train_state(self) -> RunState | None:
@@ -254,6 +255,11 @@ class Runner:
         state.status, state.ended, state.queue = "stopped", time.time(), []
         self._save(state)
         return state
+
+    def stop_kind(self, kind: str) -> RunState | None:
+        """Stop the current job when it is of ``kind``: each tab's Stop ends only its own kind of job."""
+        state = self.state()
+        return self.stop() if state is not None and state.kind == kind else state
 
     def log_tail(self, lines: int = 30, state: RunState | None = None) -> str:
         """The last lines of the console capture of ``state`` (default: the current job), as a terminal shows them."""

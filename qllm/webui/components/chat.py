@@ -28,13 +28,16 @@ def _layout(el: Elements) -> None:
             el["max_new_tokens"] = gr.Slider(8, 2048, value=256, step=8, elem_id="max_new_tokens")
             el["temperature"] = gr.Slider(0, 1.5, value=0.7, step=0.05, elem_id="temperature")
             el["top_p"] = gr.Slider(0.05, 1.0, value=0.9, step=0.05, elem_id="top_p")
+            el["chat_shots"] = gr.Number(value=0, precision=0, minimum=0, elem_id="chat_shots")
+            el["chat_noise"] = gr.Textbox(value="0", elem_id="chat_noise")
 
 
 def create_chat_tab(demo: gr.Blocks, top: Elements, session: ChatSession, kept: gr.BrowserState) -> Elements:
     el: Elements = {**top, "kept_chat": kept}
     _layout(el)
     top_bar = ["lang", "model_name_or_path", "finetuning_type", "template", "adapter"]
-    connect(el["load_model"].click, partial(handlers.load, session), el, top_bar, ["chat_status"])
+    loading = [*top_bar, "chat_shots", "chat_noise"]
+    connect(el["load_model"].click, partial(handlers.load, session), el, loading, ["chat_status"])
     connect(el["unload_model"].click, partial(handlers.unload, session), el, ["lang"], ["chat_status"])
     for event in (el["send"].click, el["message"].submit):
         reply = ["chatbot", "message", "chat_status"]

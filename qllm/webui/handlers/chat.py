@@ -25,10 +25,22 @@ def loaded_line(session: ChatSession, lang_name: str) -> str:
 
 
 def load(
-    session: ChatSession, lang_name: str, model: str, method: str, template: str, adapter: str | None
+    session: ChatSession,
+    lang_name: str,
+    model: str,
+    method: str,
+    template: str,
+    adapter: str | None,
+    shots: float | None = 0,
+    noise: str = "0",
 ) -> Iterator[Updates]:
-    """top bar -> the model (+ adapter) loaded in place of any earlier one, and a status line."""
+    """top bar -> the model (+ adapter) loaded in place of any earlier one, and a status line; a vqc / tq
+    adapter's circuits read from ``shots`` shots on a device with ``noise`` when set."""
     args = {"model_name_or_path": model, "template": template, "finetuning_type": method}
+    if shots:
+        args["shots"] = int(shots)
+    if noise and noise.strip() not in ("", "0"):
+        args["noise"] = noise
     try:
         if adapter:
             args["adapter_name_or_path"] = str(run_folder(model, method, adapter))

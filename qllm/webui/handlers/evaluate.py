@@ -14,10 +14,12 @@ from typing import Any
 
 import gradio as gr
 
+from qllm.circuit import CIRCUIT_METHODS
 from qllm.constants import EVAL_ARGS, EVALUATIONS_FOLDER, RESULTS_FILE, SCORING
 from qllm.errors import ArgumentError
 from qllm.eval.registry import find_task, list_tasks
 from qllm.eval.tasks import CHOICES
+from qllm.hparams.measurement_args import MeasurementArguments
 from qllm.paths import DATA_DIR, EVALUATION_DIR
 from qllm.webui.locales import LANGUAGES, headers, text
 from qllm.webui.log_view import last_lines
@@ -40,6 +42,9 @@ START_INPUTS = (
     "split",
     "batch_size",
     "eval_adapters",
+    "eval_shots",
+    "eval_noise",
+    "eval_ablation",
 )
 
 
@@ -150,8 +155,12 @@ def start(
     split: str,
     batch: float,
     chosen: list[str] | None,
+    reading_shots: float | None = 0,
+    reading_noise: str = "0",
+    ablation: str = "none",
 ) -> Updates:
-    """settings + adapters -> one queued `qllm eval` per adapter (the base model when none is chosen)."""
+    """settings + adapters -> one queued `qllm eval` per adapter (the base model when none is chosen); the
+    shots / noise / ablation go to the vqc / tq adapters, whose circuits they read."""
     code = LANGUAGES[lang_name]
     if runner.busy():
         return {"eval_message": f"⚠ {text('busy', code)}"}
@@ -161,6 +170,11 @@ def start(
             raise ArgumentError("task_dir", f"no folder '{folder}'")
         # each adapter is scored as the method it was trained with; the base model as the top bar's
         scored = [adapter_folder(model, adapter, field="adapters") for adapter in chosen or []]
+        reading = MeasurementArguments(int(reading_shots or 0), reading_noise or "0", ablation or "none")
+        if reading.active and not any(method in CIRCUIT_METHODS for method, _ in scored):
+            flag = "shots" if reading.shots else "noise" if reading.noise_model else "circuit_ablation"
+            default = {"shots": "0", "noise": "0", "circuit_ablation": "none"}[flag]
+            raise ArgumentError(flag, text("reading_no_circuit", code).format(default=default))
     except ArgumentError as err:
         return {"eval_message": f"⚠ {err}"}
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -182,6 +196,10 @@ def start(
             args["lang"] = language
         if scored:
             args["adapter_name_or_path"] = str(run)
+        if adapter_method in CIRCUIT_METHODS and reading.active:
+            args.update(
+                shots=reading.shots, noise=reading.noise_model.spec(), circuit_ablation=reading.circuit_ablation
+            )
         jobs.append(Job("eval", str(write_args(save_dir / EVAL_ARGS, args)), str(save_dir)))
     runner.start(jobs)
     return {"eval_message": ""}
@@ -189,9 +207,7 @@ def start(
 
 def stop(runner: Runner) -> Updates:
     """Stop the evaluation (and the ones queued after it); a training run is stopped from its own tab."""
-    state = runner.state()
-    if state is not None and state.kind == "eval":
-        runner.stop()
+    runner.stop_kind("eval")
     return {}
 
 
