@@ -673,6 +673,41 @@ def test_chat_is_a_conversation_that_survives_a_reload(page):
              "the status in Chinese", page)  # fmt: skip
 
 
+def test_chat_reads_the_circuits_with_shots_and_a_refused_load_keeps_the_model(page):
+    choose(page, "finetuning_type", "vqc")
+    page.click("#refresh_adapters")
+    wait_for(lambda: page.locator("#adapter input").input_value() == "browser-vqc", 20, "the adapter picker")
+    page.get_by_role("tab", name="Chat").click()
+    fill(page, "chat_shots", 100)
+    page.click("#load_model")
+    wait_for(lambda: "100 shots (seed 0)" in status(page, "chat_status"), 120, "the load to say how it reads", page)
+    send_chat(page, "Hello")
+    fill(page, "chat_noise", "depolarizing=2")  # a person's slip: the load is refused, the loaded model stays
+    page.click("#load_model")
+    wait_for(lambda: "⚠ --noise: depolarizing is a probability" in status(page, "chat_status"), 60, "the refusal")
+    assert "Loaded" in status(page, "chat_status") and "100 shots" in status(page, "chat_status")
+    send_chat(page, "Hello again")  # what they do next: the chat goes on with the model still loaded
+    assert "No model loaded" not in status(page, "chat_status"), status(page, "chat_status")
+    assert len(chat_turns(page, "bot")) >= 2
+    fill(page, "chat_noise", "0")
+    fill(page, "chat_shots", 0)
+
+
+def test_an_evaluation_read_with_shots_and_noise_says_so_in_its_scores(page):
+    page.get_by_role("tab", name="Evaluate").click()
+    choose(page, "eval_adapters", "vqc/browser-vqc")
+    fill(page, "n_shot", 0)
+    fill(page, "eval_shots", 100)
+    fill(page, "eval_noise", "readout=0.02")
+    page.click("#start_eval")
+    wait_for(lambda: "Finished" in status(page, "eval_status"), 180, "the evaluation to finish", page)
+    reading = "100 shots (seed 0), noise readout=0.02"
+    wait_for(lambda: reading in status(page, "eval_note"), 30, "the note to say how the circuits were read", page)
+    wait_for(lambda: reading in page.locator("#eval_history").inner_text(), 30, "the history row to say it", page)
+    fill(page, "eval_shots", 0)
+    fill(page, "eval_noise", "0")
+
+
 def test_an_evaluation_has_its_own_stop(page):
     page.get_by_role("tab", name="Evaluate").click()
     choose(page, "eval_adapters", "vqc/browser-vqc")
@@ -771,7 +806,8 @@ def test_a_robustness_sweep_is_started_watched_stopped_resumed_and_read(page, bo
     page.click("#start_sweep")  # the same settings: it goes on from the kept points
     wait_for(lambda: "Finished" in status(page, "sweep_status"), 300, "the sweep to finish", page)
     page.wait_for_timeout(2500)
-    assert f"point 1/{5 - kept}" in (folder / "console.log").read_text()  # only the missing points were scored
+    resumed = (folder / "console.log").read_text()  # the second run's: only the missing points were scored
+    assert f"point {kept + 1}/5" in resumed and "point 1/5" not in resumed, resumed
     chart = sweep_chart(page)
     assert chart["shots (mean ± std over seeds)"] == ["20"] and chart["noise"] == ["ideal", "dep 0.05"], chart
     assert chart["exact"] and chart["ablation: mean"], chart  # the level lines

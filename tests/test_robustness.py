@@ -162,6 +162,7 @@ def test_the_sweep_scores_every_reading_and_resumes_only_what_is_missing(vqc_ada
         (["--shots", "-5"], "--shots: a comma list of whole numbers"),
         (["--noise", "bogus=0.1"], "--noise: unknown channel 'bogus'"),
         (["--noise", "0;depolarizing=2"], "--noise: depolarizing is a probability"),
+        (["--noise", "0,depolarizing=0.05"], "separate them with ';' (e.g. 0;depolarizing=0.05)"),
         (["--ablation", "half"], "--ablation: choose among none, mean, zero"),
         (["--repeats", "0"], "--repeats: at least 1"),
         (["--circuit_ablation", "mean"], "--circuit_ablation: the sweep sets each point's reading"),

@@ -97,6 +97,22 @@ def test_a_sweep_is_refused_with_one_line_before_anything_starts(tmp_path, chose
     assert said["sweep_message"].startswith("⚠") and says in said["sweep_message"] and runner.state() is None
 
 
+def test_a_sweep_goes_on_in_the_folder_of_an_earlier_sweep_with_the_same_settings(tmp_path, monkeypatch):
+    from qllm.robustness.workflow import eval_flags
+
+    values = {"shots": "0,100", "model_name_or_path": "qllm-tiny", "adapter_name_or_path": "run", "task": "qllm_tasks"}
+    evaluations = tmp_path / "eval"
+    assert robustness.sweep_folder(tmp_path, "qllm_tasks", "test", values) == evaluations / "robustness-qllm_tasks-test"
+    for name, flags in (("robustness-qllm_tasks-test", ["--task", "other"]),
+                        ("robustness-qllm_tasks-test-20261202-010101", eval_flags(values))):  # fmt: skip
+        (evaluations / name).mkdir(parents=True)
+        (evaluations / name / "robustness.json").write_text(json.dumps({"eval_flags": flags, "points": []}))
+    found = robustness.sweep_folder(tmp_path, "qllm_tasks", "test", {**values, "shots": "0,10"})  # another grid
+    assert found.name == "robustness-qllm_tasks-test-20261202-010101"
+    other = robustness.sweep_folder(tmp_path, "qllm_tasks", "test", {**values, "batch_size": 32})
+    assert other.name.startswith("robustness-qllm_tasks-test-") and not other.exists()
+
+
 def test_the_sweep_monitor_draws_the_points_kept_so_far(tmp_path):
     folder = tmp_path / "sweep"
     folder.mkdir()

@@ -31,12 +31,7 @@ class _StopOnEvent(StoppingCriteria):
 
 class ChatModel:
     def __init__(self, source: Source) -> None:
-        model_args, data_args, finetuning_args, self.generating_args, measurement_args = get_infer_args(source)
-        measurement_args.check_methods(adapter_methods(model_args))
-        if measurement_args.circuit_ablation == "mean":
-            raise ArgumentError(
-                "circuit_ablation", "mean averages over an evaluation's tokens; in chat use zero (or qllm eval)"
-            )
+        model_args, data_args, finetuning_args, self.generating_args, measurement_args = self.check(source)
         self.loaded = load_for_inference(model_args, data_args, finetuning_args)
         measurement = measurement_args.measurement()
         apply_measurement(self.loaded.model, measurement)
@@ -45,6 +40,19 @@ class ChatModel:
         )
         if not measurement.exact:  # say how the circuits are read: a noisy chat is not the adapter's own
             self.description += f" · {measurement.in_words()}"
+
+    @staticmethod
+    def check(source: Source):
+        """The parsed arguments, or the ArgumentError a load would end with, before any model is loaded
+        (the board checks a new load so that a refused one leaves the loaded model in place)."""
+        parsed = get_infer_args(source)
+        measurement_args = parsed[-1]
+        measurement_args.check_methods(adapter_methods(parsed[0]))
+        if measurement_args.circuit_ablation == "mean":
+            raise ArgumentError(
+                "circuit_ablation", "mean averages over an evaluation's tokens; in chat use zero (or qllm eval)"
+            )
+        return parsed
 
     def _generation_settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
         settings = dataclasses.replace(self.generating_args, **overrides)  # validated like the flags

@@ -50,6 +50,13 @@ def noise_label(spec: str) -> str:
     return " + ".join(f"{SHORT_CHANNELS.get(name, name)} {value}" for name, _, value in terms)
 
 
+def noise_order(row: dict[str, Any]) -> tuple[bool, float]:
+    """Depolarizing strengths alone first, weakest first; other noise models after them, in sweep order."""
+    name, _, value = row["noise"].partition("=")
+    alone = name == "depolarizing" and "," not in value
+    return (not alone, float(value) if alone else 0.0)
+
+
 def metric_names(rows: list[dict[str, Any]]) -> list[str]:
     """The metrics the rows carry, eval loss first (exact match of a small model is often flat at 0)."""
     names = list(dict.fromkeys(name for row in rows for name in row["metrics"]))
@@ -121,7 +128,9 @@ def panels(state: dict[str, Any]) -> list[Panel]:
         exact = [r for r in scored if r["shots"] == 0 and r["noise"] == "0" and r["ablation"] == "none"]
         shots = sorted((r for r in scored if r["shots"] and r["noise"] == "0" and r["ablation"] == "none"),
                        key=lambda r: r["shots"])  # fmt: skip
-        noise = exact + [r for r in scored if r["noise"] != "0" and not r["shots"] and r["ablation"] == "none"]
+        noise = exact + sorted(
+            (r for r in scored if r["noise"] != "0" and not r["shots"] and r["ablation"] == "none"), key=noise_order
+        )
         lines = [(reading(r), r["metrics"][name]["mean"]) for r in exact]
         lines += [(reading(r), r["metrics"][name]["mean"]) for r in scored if r["ablation"] != "none"]
         out.append(
@@ -171,8 +180,8 @@ def figure(state: dict[str, Any]):
                                mode="lines+markers", name="shots (mean ± std over seeds)", legendgroup="shots",
                                line={"color": COLORS[0]}, showlegend=first)  # fmt: skip
             fig.add_trace(curve, row=row, col=1)
-        if panel.noise:  # the ideal reading first: one point as soon as the sweep's first point is scored
-            curve = go.Scatter(x=panel.noise, y=panel.noise_mean, mode="lines+markers", name="noise",
+        if panel.noise:  # markers, not a line: the models on this axis need not be one family; the ideal one first
+            curve = go.Scatter(x=panel.noise, y=panel.noise_mean, mode="markers", name="noise",
                                legendgroup="noise", line={"color": COLORS[1]}, showlegend=first)  # fmt: skip
             fig.add_trace(curve, row=row, col=2)
         fig.update_xaxes(type="log", title_text="shots per circuit evaluation", row=row, col=1)
@@ -202,7 +211,7 @@ def _write_png(path: Path, state: dict[str, Any]) -> None:
                               capsize=3, label="shots (mean ± std over seeds)")  # fmt: skip
             by_shots.set_xscale("log")
         if panel.noise:
-            by_noise.plot(panel.noise, panel.noise_mean, "o-", color=COLORS[1], label="noise")
+            by_noise.plot(panel.noise, panel.noise_mean, "o", color=COLORS[1], label="noise")
             by_noise.tick_params(axis="x", labelrotation=20)
         for ax, side, axis in ((by_shots, "shots", "shots per circuit evaluation"), (by_noise, "noise", "noise model")):
             ax.set_title(f"{panel.label} vs {side}")

@@ -86,8 +86,16 @@ def shot_counts(text: str) -> list[int]:
 
 
 def noise_specs(text: str) -> list[str]:
+    """The noise models of ``--noise``: separated by ';', or a comma list of bare depolarizing strengths;
+    with '=' and no ';' the text is one model (its channels separated by commas)."""
     items = str(text).split(";") if ";" in str(text) or "=" in str(text) else str(text).split(",")
-    specs = [parse_noise(item).spec() for item in items if item.strip()]
+    try:
+        specs = [parse_noise(item).spec() for item in items if item.strip()]
+    except ArgumentError as err:
+        if ";" in str(text) or "," not in str(text):
+            raise
+        hint = f"{err.message}; to sweep several noise models, separate them with ';' (e.g. 0;depolarizing=0.05)"
+        raise ArgumentError("noise", hint) from None
     if not specs:
         raise ArgumentError("noise", "name at least one noise model, e.g. 0,0.001,0.01")
     return list(dict.fromkeys(specs))
@@ -216,7 +224,8 @@ def run_robustness(argv: list[str]) -> Path:
 
     plan = plan_sweep(argv)
     state = read_state(plan.save_dir) or {"eval_flags": plan.eval_argv, "points": [], "means": {}}
-    done = {Point(**{k: entry[k] for k in Point.__dataclass_fields__}): entry for entry in state["points"]}
+    kept = state["points"] + state.get("other_points", [])
+    done = {Point(**{k: entry[k] for k in Point.__dataclass_fields__}): entry for entry in kept}
     missing = [point for point in plan.points if point not in done]
     if any(point.ablation == "mean" for point in missing) and not state["means"] and EXACT not in missing:
         missing.insert(0, EXACT)  # an earlier exact point left no means: record them again
@@ -224,18 +233,18 @@ def run_robustness(argv: list[str]) -> Path:
     state["sweep_flags"] = plan.sweep_argv  # the latest grid asked for
 
     def save() -> None:
-        """The plan's points in its order, then those of a wider earlier grid, kept as they were."""
+        """The plan's points in its order (what the report shows); points of an earlier, other grid are kept apart,
+        for a later sweep that asks for them again."""
         plan.save_dir.mkdir(parents=True, exist_ok=True)
-        state["points"] = [done[p] for p in plan.points if p in done] + [
-            e for p, e in done.items() if p not in plan.points
-        ]
+        state["points"] = [done[p] for p in plan.points if p in done]
+        state["other_points"] = [entry for point, entry in done.items() if point not in plan.points]
         write_whole(plan.save_dir / STATE_FILE, json.dumps(state, indent=1))
 
     if missing:
         model_args, data_args, eval_args, _, task, loaded = prepare_eval(plan.eval_argv)
         state.update(task=task.name, kind=task.kind, split=eval_args.split, model=model_args.model_name_or_path,
                      adapter=model_args.adapter_name_or_path)  # fmt: skip
-        for index, point in enumerate(missing, 1):
+        for point in missing:
             means = {name: torch.tensor(values) for name, values in state["means"].items()}
             record = point == EXACT
             measurement = Measurement(point.shots, parse_noise(point.noise), point.ablation, point.seed, record, means)
@@ -246,7 +255,8 @@ def run_robustness(argv: list[str]) -> Path:
             if record:
                 state["means"] = {name: mean.tolist() for name, mean in measurement.recorded_means().items()}
             save()
-            logger.info("point %d/%d: %s", index, len(missing), table)
+            scored_so_far = sum(p in done for p in plan.points)  # earlier points of this grid count: a resume goes on
+            logger.info("point %d/%d: %s", scored_so_far, len(plan.points), table)
     save()
     write_report(plan.save_dir, state)
     return plan.save_dir

@@ -39,6 +39,7 @@ class ChatSession:
     def load(self, args: dict[str, Any]) -> str:
         from qllm.chat.chat_model import ChatModel
 
+        ChatModel.check(args)  # a refused load leaves the loaded model as it was
         with self._lock:
             self.unload()
             self.model = ChatModel(args)

@@ -398,10 +398,15 @@ MESSAGES.update(
             "zh": "{method} 适配器没有可读取的量子线路；请选择 vqc 或 tq 适配器",
         },
         "reading_no_circuit": {
-            "en": "applies to the circuits of vqc / tq adapters, and none is chosen; set it back to {default}",
-            "zh": "仅适用于 vqc / tq 适配器的量子线路，而所选适配器中没有；请改回 {default}",
+            "en": "applies to the circuits of vqc / tq adapters, and no chosen adapter has one; "
+            "set it back to {default}, or choose a vqc / tq adapter",
+            "zh": "仅适用于 vqc / tq 适配器的量子线路，而所选适配器均没有量子线路；"
+            "请改回 {default}，或选择 vqc / tq 适配器",
         },
         "sweep_points": {"en": "point {done} of {total}", "zh": "第 {done}/{total} 个点"},
+        "reading_shots": {"en": "{shots} shots (seed {seed})", "zh": "{shots} 次测量（种子 {seed}）"},
+        "reading_noise": {"en": "noise {noise}", "zh": "噪声 {noise}"},
+        "reading_ablated": {"en": "circuit output ablated ({ablation})", "zh": "线路输出消融（{ablation}）"},
         "sweep_resumable": {
             "en": "The points scored so far are kept: Start sweep with the same settings goes on from them.",
             "zh": "已完成的点均已保存：以相同设置点击“开始扫描”即可继续。",

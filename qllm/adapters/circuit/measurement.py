@@ -16,6 +16,7 @@ The ideal adapter reads <Z_i> from the statevector, exact to float precision.  A
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,6 +28,7 @@ from qllm.adapters.circuit.density import noisy_measure, prepare_readout
 from qllm.adapters.frozen_cache import FrozenCache
 from qllm.circuit.device import NoiseModel
 
+logger = logging.getLogger(__name__)
 Ablation = Literal["none", "mean", "zero"]  # qllm.circuit.device.ABLATIONS
 
 
@@ -138,11 +140,15 @@ class Measurement:
     def _noisy(self, adapter, key: str, angles: torch.Tensor, what: str) -> torch.Tensor:
         """Tr(rho O) per token for the measured operators ``what``, kept per circuit while it is frozen."""
         cache = self._operators.setdefault(f"{key}/{what}", FrozenCache())
-        parameters = (adapter.ry_angles, adapter.crz_angles)
-        readout = cache.get(
-            parameters,
-            lambda: prepare_readout(adapter.simulator, adapter.ry_angles, adapter.crz_angles, self.noise, what),
-        )
+
+        def build():
+            if what == "basis":  # 2^n operators: seconds per circuit, said so that a waiting run does not look stuck
+                logger.info(
+                    "noisy readout of %s: its %d outcome projectors pulled back once", key, 2 ** angles.shape[1]
+                )
+            return prepare_readout(adapter.simulator, adapter.ry_angles, adapter.crz_angles, self.noise, what)
+
+        readout = cache.get((adapter.ry_angles, adapter.crz_angles), build)
         return noisy_measure(adapter.simulator, angles, adapter.ry_angles, adapter.crz_angles, self.noise, readout)
 
 

@@ -46,8 +46,9 @@ def load(
             args["adapter_name_or_path"] = str(run_folder(model, method, adapter))
         yield {"chat_status": f"{text('loading', LANGUAGES[lang_name])} {model} {adapter or ''}…"}
         session.load(args)
-    except ArgumentError as err:
-        yield {"chat_status": f"⚠ {err}"}
+    except ArgumentError as err:  # refused before anything was unloaded: say what is still loaded
+        still = loaded_line(session, lang_name)
+        yield {"chat_status": f"⚠ {err}" + (f"\n\n{still}" if still else "")}
         return
     yield {"chat_status": loaded_line(session, lang_name)}
 

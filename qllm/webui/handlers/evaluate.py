@@ -95,11 +95,26 @@ def result_rows(result: dict, lang: str = "en") -> list[list]:
     ]
 
 
+def reading_text(result: dict, lang: str) -> str:
+    """How an evaluation read the adapter's circuits, in ``lang`` ("" when exactly): "1000 shots (seed 0), ..."."""
+    measurement = result.get("measurement")
+    if not measurement:
+        return ""
+    if measurement["ablation"] != "none":
+        return text("reading_ablated", lang).format(ablation=measurement["ablation"])
+    parts = [text("reading_shots", lang).format(**measurement)] if measurement["shots"] else []
+    if measurement["noise"] != "0":
+        parts.append(text("reading_noise", lang).format(**measurement))
+    return ", ".join(parts)
+
+
 def scores_note(folder: str, result: dict, lang: str) -> str:
-    """Whose scores the table shows (with several adapters, the last one scored), and for multiple choice
-    what Average is and the chance level to compare with."""
+    """Whose scores the table shows (with several adapters, the last one scored), how its circuits were read,
+    and for multiple choice what Average is and the chance level to compare with."""
     evaluated = Path(folder).parent.parent  # <method>/<run>[/checkpoint-N]/eval/<evaluation>
     whose = f"{text('scores_of', lang)} `{evaluated.relative_to(SAVES).as_posix()}`"
+    if reading_text(result, lang):
+        whose += f" · {reading_text(result, lang)}"
     if result.get("kind") != "choice":
         return whose
     return f"{whose} · " + text("scores_note", lang).format(chance=100 / len(CHOICES), choices=len(CHOICES))
@@ -125,6 +140,8 @@ def eval_history(model: str, lang: str = "en") -> list[list[Any]]:
             )
         else:
             scores = ", ".join(f"{text(k, lang)} {v:.1f}" for k, v in result.get("categories", {}).items())
+        if reading_text(result, lang):  # a noisy or sampled reading is not the adapter's own score
+            scores += f" · {reading_text(result, lang)}"
         data = result.get("data", "")
         if data.startswith(BUNDLED_SAMPLE):  # results.json keeps the CLI's English words; the table shows the page's
             data = text("bundled_sample", lang) + data.removeprefix(BUNDLED_SAMPLE)

@@ -47,13 +47,18 @@ START_INPUTS = (
 
 
 def sweep_folder(run: Path, task: str, split: str, values: dict[str, Any]) -> Path:
-    """The folder of this sweep: the one of an earlier sweep with the same eval flags (to resume it), else a new one."""
+    """The folder of this sweep: an earlier sweep's with the same eval flags (it goes on from its points, whatever
+    grid it had), else ``robustness-<task>-<split>`` when free, else that name with the time."""
     folder = run / EVALUATIONS_FOLDER / f"robustness-{task}-{split}"
-    try:
-        earlier = read_state(folder)
-    except ArgumentError:  # a file of that name that is not a sweep's: never touched
-        earlier = {"eval_flags": None}
-    if earlier is None or earlier.get("eval_flags") == eval_flags(values):
+    wanted = eval_flags(values)
+    for earlier in sorted(folder.parent.glob(f"{folder.name}*")):
+        try:
+            state = read_state(earlier)
+        except ArgumentError:  # a file of that name that is not a sweep's: never touched
+            continue
+        if state is not None and state.get("eval_flags") == wanted:
+            return earlier
+    if not folder.exists():
         return folder
     return folder.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}")
 
