@@ -1,6 +1,6 @@
 """QLLM Board's library: data, training, adapters, evaluation and chat (no UI).
 
-Importing `qllm` makes the quantum adapters `vqc`, `tq` and `quanTA` known to peft, so
+Importing `qllm` makes the quantum adapters `vqc`, `tq`, `quanTA` and `qpa` known to peft, so
 `get_peft_model`, `PeftModel.from_pretrained` and friends handle them like LoRA.  The
 registration runs as soon as peft is imported (at once if it already is): `import qllm`
 itself stays light, because the board reads run files through `qllm` without loading

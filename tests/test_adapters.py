@@ -1,4 +1,4 @@
-"""vqc / tq / quanTA: registered with peft, exact at the start, cross-checked, saved and loaded.
+"""vqc / tq / quanTA / qpa: registered with peft, exact at the start, cross-checked, saved and loaded.
 
 Tolerances: float32 / complex64 arithmetic, so 1e-5 (relative to the magnitude for
 gradients, which sum many terms) between formulations that differ only in the order of
@@ -30,6 +30,7 @@ METHOD_ARGS = {
     "tq": {"finetuning_type": "tq"},
     "quanTA": {"finetuning_type": "quanTA", "per_dim_features": "8,4,2,2"},
     "quanTA zero_last": {"finetuning_type": "quanTA", "per_dim_features": "8,4,2,2", "quanta_init": "zero_last"},
+    "qpa": {"finetuning_type": "qpa"},
 }
 IDS = torch.tensor([[1, 318, 201, 37, 334, 326, 86, 223, 25, 693, 2, 1, 317, 201]])
 
@@ -142,8 +143,11 @@ def test_saved_adapter_reproduces_the_model_in_a_fresh_process(method, tmp_path)
         expected = model(IDS).logits
     model.save_pretrained(tmp_path / "adapter")
     config = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
-    assert config["peft_type"] == {"vqc": "VQC", "tq": "TQ"}.get(method, "QUANTA")
-    assert {"n_qubits", "q_depth", "alpha"} <= set(config) or {"q_d", "per_dim_features", "init_mode"} <= set(config)
+    assert config["peft_type"] == {"vqc": "VQC", "tq": "TQ", "qpa": "QPA"}.get(method, "QUANTA")
+    assert any(
+        keys <= set(config)
+        for keys in ({"n_qubits", "q_depth", "alpha"}, {"q_d", "per_dim_features"}, {"r", "chunk_size", "hidden_sizes"})
+    )
     script = (
         "import sys, torch, qllm\n"
         "from peft import PeftModel\n"
@@ -154,7 +158,7 @@ def test_saved_adapter_reproduces_the_model_in_a_fresh_process(method, tmp_path)
         f"    torch.save(model(torch.tensor({IDS.tolist()})).logits, {str(tmp_path / 'logits.pt')!r})\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, capture_output=True)  # any folder
-    # loaded frozen, it computes through its kept build (quanTA: one dense matrix): equal to float32 rounding
+    # loaded frozen, it computes through its kept build (quanTA: one dense matrix; qpa: B, A): float32 rounding
     assert (torch.load(tmp_path / "logits.pt") - expected).abs().max().item() <= 1e-5 * expected.abs().max().item()
 
 
@@ -164,14 +168,14 @@ def test_import_qllm_is_light_and_registers_when_peft_loads(tmp_path):
         "assert 'torch' not in sys.modules, 'import qllm must not load torch'\n"
         "from peft import PeftType\n"
         "from peft.mapping import PEFT_TYPE_TO_CONFIG_MAPPING\n"
-        "print(sorted(t.value for t in PEFT_TYPE_TO_CONFIG_MAPPING if t.value in ('VQC', 'TQ', 'QUANTA')))\n"
+        "print(sorted(t.value for t in PEFT_TYPE_TO_CONFIG_MAPPING if t.value in ('VQC', 'TQ', 'QUANTA', 'QPA')))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, capture_output=True, text=True)
-    assert done.stdout.strip() == "['QUANTA', 'TQ', 'VQC']"
+    assert done.stdout.strip() == "['QPA', 'QUANTA', 'TQ', 'VQC']"
 
 
-@pytest.mark.parametrize("method", ["quanTA", "quanTA zero_last"])
-def test_quanta_merges_and_unmerges_exactly(method):
+@pytest.mark.parametrize("method", ["quanTA", "quanTA zero_last", "qpa"])
+def test_linear_adapters_merge_and_unmerge_exactly(method):
     model = peft_model(method).eval()
     perturb(model)
     layer = model.base_model.model.model.layers[0].self_attn.q_proj
@@ -183,7 +187,7 @@ def test_quanta_merges_and_unmerges_exactly(method):
         model.unmerge_adapter()
         assert_close(layer.base_layer.weight, weight, 1e-6)
         merged_plain = model.merge_and_unload()
-        assert not any("quanta" in name for name, _ in merged_plain.named_modules())
+        assert not any(name.endswith(("_tensors", "_generator")) for name, _ in merged_plain.named_modules())
         assert_close(merged_plain(IDS).logits, unmerged)
 
 

@@ -12,6 +12,8 @@ import torch
 from peft import PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 
 from qllm.adapters.circuit.adapter import CircuitAdapter
+from qllm.adapters.frozen_cache import FrozenCache
+from qllm.adapters.qpa.layer import GeneratedLoRA
 from qllm.adapters.quanta.layer import TensorAdapter
 from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.model.loader import load_model
@@ -20,8 +22,10 @@ METHODS = {
     "vqc": {"finetuning_type": "vqc", "q_depth": 2},
     "tq": {"finetuning_type": "tq"},
     "quanTA": {"finetuning_type": "quanTA", "per_dim_features": "8,4,2,2"},
+    "qpa": {"finetuning_type": "qpa"},
 }
 IDS = torch.tensor([[3, 14, 15, 92, 65, 35]])
+ADAPTERS = (CircuitAdapter, TensorAdapter, GeneratedLoRA)  # each method's adapter module
 OPTIMIZERS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "for-loop": {"foreach": False}}
 
 
@@ -44,9 +48,8 @@ def fresh_logits(model, method: str) -> torch.Tensor:
 
 
 def cached_values(model) -> list:
-    adapters = [m for m in model.modules() if isinstance(m, CircuitAdapter | TensorAdapter)]
-    caches = [c for a in adapters for c in (getattr(a, "_unitaries", None), getattr(a, "_dense", None)) if c]
-    return [cache._value for cache in caches]
+    adapters = [m for m in model.modules() if isinstance(m, ADAPTERS)]
+    return [value._value for adapter in adapters for value in vars(adapter).values() if isinstance(value, FrozenCache)]
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
@@ -101,7 +104,7 @@ def test_a_frozen_adapter_builds_once_and_follows_reloads(method, tmp_path):
         assert (model(IDS).logits - first).abs().max() <= 1e-5 * scale
 
     for module in model.modules():  # unfrozen and trained further: nothing kept is served
-        if isinstance(module, CircuitAdapter | TensorAdapter):
+        if isinstance(module, ADAPTERS):
             module.requires_grad_(True)
     trainable = [p for p in model.parameters() if p.requires_grad]
     assert trainable

@@ -53,7 +53,7 @@ def train(folder, method: str, mode: str) -> tuple[list[float], dict[str, torch.
     return losses, weights, moved
 
 
-@pytest.mark.parametrize("method", ["lora", "vqc", "tq", "quanTA"])
+@pytest.mark.parametrize("method", ["lora", "vqc", "tq", "quanTA", "qpa"])
 def test_checkpointing_trains_to_the_same_losses_and_weights(tmp_path, method):
     runs = {mode: train(tmp_path, method, mode) for mode in MODES}
     losses, weights, moved = runs["none"]

@@ -1,6 +1,6 @@
 """The single home of "a method": records drive the CLI, peft, loading, export and the board.
 
-The toy fifth method (`tests/toy_method.py`) is imported in fresh processes, as a user's own
+The toy method (`tests/toy_method.py`) is imported in fresh processes, as a user's own
 method module would be imported before the CLI or the board starts.
 """
 
@@ -28,7 +28,7 @@ def run_python(script: str, cwd: Path = TESTS) -> subprocess.CompletedProcess:
 def test_every_spelling_finds_one_method():
     assert find_method("QUANTA") is find_method("quanta") is METHODS["quanTA"]
     assert method_for_peft_type("QUANTA").name == "quanTA" and method_for_peft_type("LORA").name == "lora"
-    assert [m.name for m in METHODS.values() if m.mergeable] == ["lora", "quanTA"]
+    assert [m.name for m in METHODS.values() if m.mergeable] == ["lora", "quanTA", "qpa"]
 
 
 def test_argument_fields_are_the_records_fields():
@@ -61,7 +61,7 @@ def test_derived_defaults():
     assert FinetuningArguments(finetuning_type="vqc", n_qubits=3).peft_config().alpha == 6
 
 
-def test_a_fifth_method_trains_through_the_cli_and_loads(tmp_path):
+def test_a_method_added_from_outside_trains_through_the_cli_and_loads(tmp_path):
     output = tmp_path / "toy-run"
     flags = [
         "train",
@@ -108,7 +108,7 @@ def test_a_fifth_method_trains_through_the_cli_and_loads(tmp_path):
     assert "error: --bias_scale: must be at least 0 (got -1.0)" in refused.stderr
 
 
-def test_a_fifth_method_is_listed_on_the_board_with_its_field():
+def test_a_method_added_from_outside_is_listed_on_the_board_with_its_field():
     done = run_python(
         "import json, toy_method\n"
         "from qllm.webui.interface import create_ui\n"
@@ -119,9 +119,9 @@ def test_a_fifth_method_is_listed_on_the_board_with_its_field():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     shown = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [choice[0] for choice in shown["choices"]] == ["lora", "vqc", "tq", "quanTA", "toybias"]
+    assert [choice[0] for choice in shown["choices"]] == ["lora", "vqc", "tq", "quanTA", "qpa", "toybias"]
     assert shown["field"] == "Bias scale"
-    assert shown["info"].endswith("quanTA (tensors), toybias (test)")
+    assert shown["info"].endswith("quanTA (tensors), qpa (generated LoRA), toybias (test)")
 
 
 def test_the_package_installs_with_a_console_script_that_works_from_any_folder(tmp_path):

@@ -23,7 +23,7 @@ from seed import DATA_DIR
 from qllm.train.log_file import read_log
 from qllm.train.workflow import run_train
 
-METHODS = ("lora", "vqc", "tq", "quanTA")
+METHODS = ("lora", "vqc", "tq", "quanTA", "qpa")
 # option -> the flags it adds to a 2-step run
 OPTIONS: dict[str, dict] = {
     "gradient checkpointing": {"gradient_checkpointing": True},

@@ -34,6 +34,7 @@ METHODS = {
     "tq depth 2": {"finetuning_type": "tq", "q_depth": 2},
     "quanTA frozen_copy": {"finetuning_type": "quanTA", "per_dim_features": "8,4,2,2"},
     "quanTA zero_last": {"finetuning_type": "quanTA", "per_dim_features": "8,4,2,2", "quanta_init": "zero_last"},
+    "qpa": {"finetuning_type": "qpa"},
 }
 TOLERANCE = 1e-5
 # peft's own LoRA runs its Linears inside autocast like any other layer: in bf16 under bf16 autocast.

@@ -14,7 +14,12 @@ IDS = torch.tensor([[1, 318, 201, 37, 334, 326, 86, 223, 25, 693, 2, 1, 317, 201
 
 @pytest.mark.parametrize(
     ("method", "extra"),
-    [("vqc", {"n_qubits": 4}), ("tq", {"n_qubits": 4, "q_depth": 2}), ("quanTA", {"per_dim_features": "8,4,2,2"})],
+    [
+        ("vqc", {"n_qubits": 4}),
+        ("tq", {"n_qubits": 4, "q_depth": 2}),
+        ("quanTA", {"per_dim_features": "8,4,2,2"}),
+        ("qpa", {}),
+    ],
 )
 def test_method_trains_and_round_trips(tmp_path, method, extra):
     from peft import PeftModel

@@ -1,4 +1,4 @@
-"""A fifth method added from outside the package, as a new method is added: one record, one config/layer/tuner.
+"""A method added from outside the package, as a new method is added: one record, one config/layer/tuner.
 
 `toybias`: y = W x + s * b, with b a trainable vector (zero at the start) and s the new
 flag `--bias_scale`.  Importing this module registers it; nothing in `qllm` names it.

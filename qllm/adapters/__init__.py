@@ -1,4 +1,4 @@
-"""Adapters: peft's LoRA and our registered methods `vqc`, `tq`, `quanTA` (see registry.py).
+"""Adapters: peft's LoRA and our registered methods `vqc`, `tq`, `quanTA`, `qpa` (see registry.py).
 
 peft is imported before any adapter module: importing peft registers our methods (see
 `qllm/__init__.py`), which imports those modules, so peft must not first be reached

@@ -1,7 +1,7 @@
 """A peft tuner layer around `nn.Linear` whose adapters are modules computing an additive update.
 
 y = W x + sum over active adapters of adapter(x).  Each method supplies the adapter
-module (`CircuitAdapter` for vqc/tq, `TensorAdapter` for quanTA); this class gives them
+module (`CircuitAdapter` for vqc/tq, `TensorAdapter` for quanTA, `GeneratedLoRA` for qpa); this class gives them
 what peft expects of a layer: several named adapters, enable/disable, merge/unmerge
 when the update is linear, and dtype handling: adapters stay float32 whatever the base
 dtype (peft would cast them, frozen buffers included, to it; `.to(dtype)` on the model

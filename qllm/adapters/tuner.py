@@ -1,4 +1,4 @@
-"""The peft tuner (model class) shared by vqc, tq and quanTA: swap target Linears for `AdapterLinear`s."""
+"""The peft tuner (model class) shared by vqc, tq, quanTA and qpa: swap target Linears for `AdapterLinear`s."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`qllm compare`: every method x seed trained with the same data, schedule and budget, then one report.
 
-    qllm compare --methods lora,vqc,tq,quanTA --seeds 3 [--preset quick|qwen05b-alpaca] [train flags ...]
+    qllm compare --methods lora,vqc,tq,quanTA,qpa --seeds 3 [--preset quick|qwen05b-alpaca] [train flags ...]
 
 Each run is `python -m qllm train <args.yaml>` in a process of its own (its peak memory its
 own, a failure its own), one after another, into `<saves>/<model>/<method>/<name>-seed<k>`,
@@ -85,7 +85,7 @@ PRESET_ALIASES = {"seed": "qwen05b-alpaca"}  # the earlier name, still accepted 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qllm compare", add_help=True)
-    parser.add_argument("--methods", default="lora,vqc,tq,quanTA", help="methods to compare, comma-separated")
+    parser.add_argument("--methods", default="lora,vqc,tq,quanTA,qpa", help="methods to compare, comma-separated")
     parser.add_argument("--seeds", default="3", help="runs per method (seeds 0..N-1 added to --seed)")
     parser.add_argument(
         "--preset",

@@ -1,4 +1,4 @@
-"""What the Export tab does: merge the top bar's lora/quanTA adapter into a standalone model (`qllm export`).
+"""What the Export tab does: merge the top bar's lora/quanTA/qpa adapter into a standalone model (`qllm export`).
 
 The merge runs as a subprocess owned by the Runner, like training and evaluation: its
 console log and arguments sit in saves/<model>/exports/<name>/, the model in its `model/`
