@@ -580,7 +580,13 @@ def test_compare_overlays_runs_of_two_methods(page):
     assert last["x"] + last["width"] <= frame["x"] + frame["width"] + 1, (last, frame)
     # hovering the chart: the step once, each run named once with its value
     box = page.locator("#compare_plot .nsewdrag").first.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    # over a step every run logged (the stopped run's length varies): the middle of the shortest run's steps
+    inside = (
+        "() => { const gd = document.querySelector('#compare_plot .js-plotly-plot');"
+        " const shortest = gd.data.map(d => Array.from(d.x)).sort((a, b) => a.length - b.length)[0];"
+        " return gd._fullLayout.xaxis.l2p(shortest[Math.floor(shortest.length / 2)]); }"
+    )
+    page.mouse.move(box["x"] + page.evaluate(inside), box["y"] + box["height"] * 0.5)
     hover = lambda: " ".join(page.locator("#compare_plot .hoverlayer text").all_text_contents())  # noqa: E731
     wait_for(lambda: "browser" in hover(), 10, "the hover box")
     shown = hover()
@@ -879,6 +885,41 @@ def test_export_merges_a_lora_adapter_and_explains_why_vqc_cannot(page, board):
     choose(page, "finetuning_type", "lora")  # back to lora: the last export shows again
     wait_for(lambda: page.locator("#export_status").is_visible() and not page.locator("#start_export").is_disabled(),
              20, "the lora export state")  # fmt: skip
+
+
+def test_a_qpa_run_trains_on_the_board_and_exports_as_a_plain_model(page, board):
+    """qpa, where a circuit generates LoRA's weights: its own fields, a run whose loss falls, then Export."""
+    _, saves = board
+    choose(page, "finetuning_type", "qpa")
+    open_group(page, "group_method")
+    shown = lambda: page.locator("#qpa_chunk_size").is_visible() and page.locator("#qpa_hidden").is_visible()  # noqa: E731
+    wait_for(shown, 20, "the QPA fields", page)
+    assert "QPA chunk size" in page.locator("#qpa_chunk_size").inner_text()
+    assert "QPA mapping widths" in page.locator("#qpa_hidden").inner_text()
+    assert not page.locator("#n_qubits").is_visible() and page.locator("#lora_rank").is_visible()
+    fill(page, "qpa_chunk_size", 64)
+    fill(page, "learning_rate", "0.01")
+    configure_tiny_run(page, "qpa", "browser-qpa", samples=160)
+    assert "--qpa_chunk_size 64 " in page.locator("#command textarea").input_value() + " "
+    page.click("#start")
+    wait_for(lambda: "Finished" in status(page), 240, "the qpa run to finish", page)
+    run = saves / "qllm-tiny" / "qpa" / "browser-qpa"
+    logged = [json.loads(line) for line in (run / "trainer_log.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in logged if r["loss"] is not None]
+    assert len(losses) >= 6 and sum(losses[-3:]) < sum(losses[:3]), losses  # the loss falls
+    assert json.loads((run / "adapter_config.json").read_text())["chunk_size"] == 64
+    # a generated LoRA update is linear in the input: Export folds it into the weights
+    page.get_by_role("tab", name="Export").click()
+    wait_for(lambda: page.locator("#adapter input").input_value() == "browser-qpa", 20, "the qpa adapter", page)
+    wait_for(lambda: status(page, "export_explanation").strip() == "", 20, "no refusal for qpa", page)
+    assert not page.locator("#start_export").is_disabled()
+    fill(page, "export_name", "browser-qpa-export")
+    page.click("#start_export")
+    wait_for(lambda: "Finished" in status(page, "export_status"), 180, "the qpa export to finish", page)
+    from transformers import AutoModelForCausalLM
+
+    model = saves / "qllm-tiny" / "exports" / "browser-qpa-export" / "model"
+    assert AutoModelForCausalLM.from_pretrained(model).config.model_type == "qwen2", "a standalone model"
 
 
 @pytest.fixture
