@@ -1,4 +1,4 @@
-"""Adapter speed and memory, side by side: LoRA vs vqc vs tq vs quanTA (and the naive circuit).
+"""Adapter speed and memory, side by side: LoRA vs vqc vs tq vs quanTA vs qpa (and the naive circuit).
 
     python benchmarks/adapters.py            # writes benchmarks/results/adapters.md
     python benchmarks/adapters.py --quick    # fewer repeats, for a smoke run
@@ -12,7 +12,7 @@
 3. The same step on a short batch, 4 x 64 tokens (short alpaca-style examples) and a
    4096-token vocabulary, where the adapters' fixed cost per step weighs most.  Targets:
    vqc and tq <= 1.15x LoRA's step.
-4. Inference of that model: base, quanTA merged into the weights, quanTA unmerged.
+4. Inference of that model: base; quanTA and qpa unmerged, and merged into the weights.
 
 Times are medians over repeats after warm-up; ratios are to LoRA (or to the base model).
 """
@@ -20,6 +20,7 @@ Times are medians over repeats after warm-up; ratios are to LoRA (or to the base
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import statistics
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-import qllm  # noqa: F401 - registers vqc/tq/quanTA with peft
+import qllm  # noqa: F401 - registers vqc/tq/quanTA/qpa with peft
 
 RESULTS = Path(__file__).resolve().parent / "results" / "adapters.md"
 # label -> FinetuningArguments of the method
@@ -40,6 +41,7 @@ METHODS = {
     "tq": {"finetuning_type": "tq"},
     "quanTA": {"finetuning_type": "quanTA"},
     "quanTA zero_last": {"finetuning_type": "quanTA", "quanta_init": "zero_last"},
+    "qpa": {"finetuning_type": "qpa"},
 }
 
 
@@ -167,10 +169,12 @@ def inference_times(repeats: int) -> dict[str, float]:
     results = {}
     with torch.no_grad():
         results["base model"] = median_ms(lambda: model(ids), repeats)
-        peft_model = get_peft_model(model, peft_config("quanTA", ["q_proj", "v_proj"]))
-        results["quanTA, unmerged"] = median_ms(lambda: peft_model(ids), repeats)
-        merged = peft_model.merge_and_unload()
-        results["quanTA, merged"] = median_ms(lambda: merged(ids), repeats)
+        for method in ("quanTA", "qpa"):  # each on its own copy: merging writes into the base weights
+            peft_model = get_peft_model(copy.deepcopy(model), peft_config(method, ["q_proj", "v_proj"])).eval()
+            peft_model.requires_grad_(False)  # as chat and eval load an adapter: its builds are kept
+            results[f"{method}, unmerged"] = median_ms(lambda adapted=peft_model: adapted(ids), repeats)
+            merged = peft_model.merge_and_unload()
+            results[f"{method}, merged"] = median_ms(lambda plain=merged: plain(ids), repeats)
     return results
 
 

@@ -31,6 +31,7 @@ METHODS = {
     "tq": ["--finetuning_type", "tq"],
     "quanTA": ["--finetuning_type", "quanTA"],
     "quanTA zero_last": ["--finetuning_type", "quanTA", "--quanta_init", "zero_last"],
+    "qpa": ["--finetuning_type", "qpa"],
 }
 COMPUTE_TYPES = ("fp16", "bf16")  # the flags --fp16 / --bf16
 
