@@ -74,6 +74,9 @@ class Method:
     aliases: tuple[str, ...] = ()
     derived: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)  # config field -> default
     not_mergeable_why: dict[str, str] = field(default_factory=dict)  # language -> why `qllm export` refuses it
+    # "module:function" (config, [(in_features, out_features), ...]) -> None, raising InvalidField: the limits that
+    # depend on layer shapes, checked by each layer and, before a run writes anything, on all the targets' shapes
+    layer_check: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -137,7 +140,7 @@ def config_values(method: Method, arguments: dict[str, Any]) -> dict[str, Any]:
                 value = parse_int_list(value)
             except ValueError:
                 raise InvalidField(
-                    config_key, f"'{value}' is not a comma-separated list of integers, e.g. 16,8,4,2"
+                    config_key, f"'{value}' is not a comma-separated list of integers, e.g. {FIELDS[arg_name].default}"
                 ) from None
         values[config_key] = value
     for config_key, derive in method.derived.items():
@@ -209,8 +212,10 @@ for _spec in (
         "vqc/tq: circuit layers (data re-uploading); qpa: blocks of RY layer + CNOT chain.",
         {"en": "Circuit depth", "zh": "线路深度"},
         {
-            "en": "layers, each re-uploading the data; start with 1 (quantum-llm's value), 2 for more capacity",
-            "zh": "层数，每层重新编码数据；先用 1（quantum-llm 的取值），需要更强表达力时用 2",
+            "en": "vqc/tq: layers, each re-uploading the data; start with 1 (quantum-llm's value), 2 for more "
+            "capacity. qpa: blocks of RY + CNOT (the official run used 8)",
+            "zh": "vqc/tq：层数，每层重新编码数据；先用 1（quantum-llm 的取值），需要更强表达力时用 2。"
+            "qpa：RY + CNOT 块数（官方实验用 8）",
         },
         minimum=1,
     ),
@@ -233,8 +238,8 @@ for _spec in (
         "qpa: widths of the mapping network's layers, comma-separated (official: 32,64,128,128,64,32,32).",
         {"en": "QPA mapping widths", "zh": "QPA 映射网络宽度"},
         {
-            "en": "e.g. 16,16; the official GPT-2 run used 32,64,128,128,64,32,32",
-            "zh": "例如 16,16；官方 GPT-2 实验用 32,64,128,128,64,32,32",
+            "en": "e.g. 16,16 (empty: one layer); the official GPT-2 run used 32,64,128,128,64,32,32",
+            "zh": "例如 16,16（留空：单层）；官方 GPT-2 实验用 32,64,128,128,64,32,32",
         },
         minimum=1,
     ),
@@ -321,6 +326,7 @@ for _method in (
             "lora_dropout": "dropout",
         },
         summary={"en": "tensors", "zh": "张量"},
+        layer_check="qllm.adapters.quanta.layer:check_layers",
     ),
     Method(
         name="qpa",
@@ -338,6 +344,7 @@ for _method in (
         },
         summary={"en": "generated LoRA", "zh": "量子生成 LoRA"},
         derived={"alpha": lambda values: 2 * values["r"]},
+        layer_check="qllm.adapters.qpa.layer:check_layers",
     ),
 ):
     METHODS[_method.name] = _method  # peft learns of them when it loads (see qllm/__init__.py)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from qllm.constants import checkpoints
+from qllm.paths import DATA_DIR
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -171,6 +172,8 @@ def wait_for(predicate, timeout: float, what: str, page=None) -> None:
 
 def configure_tiny_run(page, method: str, name: str, samples: int, epochs: float = 1, save_steps: int = 100) -> None:
     choose(page, "finetuning_type", method)
+    open_group(page, "group_data")
+    fill(page, "dataset_dir", str(DATA_DIR))  # a page restores the last run's form, which a test may have broken
     fill(page, "max_samples", samples)
     fill(page, "num_train_epochs", epochs)
     fill(page, "gradient_accumulation_steps", 1)
@@ -605,12 +608,19 @@ def test_compare_overlays_runs_of_two_methods(page):
     choose(page, "lang", "English")
 
 
-def test_a_run_that_crashes_shows_its_cause(page):
+def test_a_run_that_crashes_shows_its_cause(page, board):
+    """A run that fails once started shows the cause in its status (settings that cannot work are refused at
+    Start, so the fault here is in the data: a data folder whose qllm_tasks file is not JSON)."""
+    _, saves = board
+    broken = saves / "broken-data"
+    broken.mkdir(exist_ok=True)
+    (broken / "dataset_info.json").write_text(json.dumps({"qllm_tasks": {"file_name": "qllm_tasks.json"}}))
+    (broken / "qllm_tasks.json").write_text("{not json")
     configure_tiny_run(page, "quanTA", "browser-bad", samples=40)
-    fill(page, "per_dim_features", "2,2,2,2")  # 16 features cannot cover qllm-tiny's 128-wide layers
+    fill(page, "dataset_dir", str(broken))
     page.click("#start")
-    wait_for(lambda: "Failed" in status(page), 120, "the failed status")
-    assert "per_dim_features" in status(page), status(page)
+    wait_for(lambda: "Failed" in status(page), 120, "the failed status", page)
+    assert "qllm_tasks" in status(page), status(page)
     # a run that logged no step: the chart says so instead of showing bare axes
     notes = lambda: page.locator("#loss_plot .annotation-text").all_text_contents()  # noqa: E731
     wait_for(lambda: "no step logged yet" in notes(), 20, "the empty chart's note", page)
@@ -631,6 +641,18 @@ def send_chat(page, message: str) -> None:
     wait_for(lambda: field_value(page, "message") == "" and page.locator(busy).count() == 0, 120, "the reply's end")
 
 
+def settled_reply(page) -> str:
+    """The last reply's text once the page shows it unchanged over three looks (its last piece has landed)."""
+    seen: list[str] = []
+
+    def settled() -> bool:
+        seen.append(chat_turns(page, "bot")[-1])
+        return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
+
+    wait_for(settled, 30, "the reply to settle", page)
+    return seen[-1]
+
+
 def test_chat_is_a_conversation_that_survives_a_reload(page):
     """Three turns, one in Chinese, with a reload between: every reply arrives, the history stays, no error."""
     choose(page, "finetuning_type", "vqc")
@@ -649,14 +671,23 @@ def test_chat_is_a_conversation_that_survives_a_reload(page):
             if (bots.length) window.replySnapshots.push(bots[bots.length - 1].innerText);
         }).observe(box, {subtree: true, childList: true, characterData: true});
     }""")
-    page.click("#send")  # an empty message: a warning, and the conversation stays as it was
-    wait_for(lambda: "⚠" in status(page, "chat_status"), 30, "the empty-message warning")
+
+    def warned_after_an_empty_send() -> bool:  # an empty message: a warning, and the conversation stays as it was
+        page.click("#send")  # (a click while the load's last updates land may be overwritten by them: sent again)
+        try:
+            warning = "() => document.querySelector('#chat_status')?.innerText.includes('⚠')"
+            page.wait_for_function(warning, timeout=10_000)
+        except playwright_api.TimeoutError:
+            return False
+        return True
+
+    wait_for(warned_after_an_empty_send, 60, "the empty-message warning")
     send_chat(page, "What color is the sky?")
     # gradio briefly shows a "Loading content" placeholder in the bot bubble: not part of the reply
     snapshots = page.evaluate("() => window.replySnapshots.filter(s => s.trim() && !s.includes('Loading content'))")
     assert len(set(snapshots)) >= 2, "the reply arrived in pieces"
     wait_for(lambda: "⚠" not in status(page, "chat_status"), 30, "the stale warning to go after a good reply")
-    first_reply = chat_turns(page, "bot")[-1]
+    first_reply = settled_reply(page)  # its last piece may still be on its way to the page when the send ends
     send_chat(page, "And the grass?")  # the second message: it broke the chat before
     assert chat_turns(page, "user") == ["What color is the sky?", "And the grass?"]
     assert chat_turns(page, "bot")[0] == first_reply, "the first exchange is still shown"
@@ -901,6 +932,13 @@ def test_a_qpa_run_trains_on_the_board_and_exports_as_a_plain_model(page, board)
     fill(page, "learning_rate", "0.01")
     configure_tiny_run(page, "qpa", "browser-qpa", samples=160)
     assert "--qpa_chunk_size 64 " in page.locator("#command textarea").input_value() + " "
+    # a chunk larger than a layer's weights is refused at Start, at its field, before anything is written
+    fill(page, "qpa_chunk_size", 100000)
+    page.click("#start")
+    wait_for(lambda: "at most 1536" in status(page, "train_message"), 60, "the chunk size refused", page)
+    assert "QPA chunk size" in status(page, "train_message") and "qpa_chunk_size" in marked_fields(page)
+    assert not (saves / "qllm-tiny" / "qpa" / "browser-qpa").exists()
+    fill(page, "qpa_chunk_size", 64)
     page.click("#start")
     wait_for(lambda: "Finished" in status(page), 240, "the qpa run to finish", page)
     run = saves / "qllm-tiny" / "qpa" / "browser-qpa"

@@ -39,15 +39,21 @@ def test_quick_preset_two_methods_two_seeds_and_a_resume(saves, capsys):
 
 
 def test_a_failing_method_is_reported_and_the_others_finish(saves):
+    """A method whose run fails once it starts (here: its folder held by another live run; settings that
+    cannot work are refused before any run, below) is reported with its cause; the others finish."""
+    from qllm.train.run_lock import run_lock
+
     flags = ["compare", "--preset", "quick", "--methods", "lora,quanTA", "--seeds", "1", "--compare_name", "fail",
-             "--per_dim_features", "2,2,2,2", "--exact_match", "no", *BUDGET]  # fmt: skip
-    assert main(flags) == 0
+             "--per_dim_features", "8,4,2,2", "--exact_match", "no", *BUDGET]  # fmt: skip
+    with run_lock(saves / "qllm-tiny" / "quanTA" / "fail-seed42"):
+        assert main(flags) == 0
     data = json.loads((saves / "qllm-tiny" / "compare" / "fail" / "compare.json").read_text())
     assert data["methods"]["lora"]["failed"] == [] and data["methods"]["lora"]["final_loss"]["n"] == 1
     failure = data["methods"]["quanTA"]["failed"][0]
-    assert failure["seed"] == 42 and failure["cause"].startswith("error: --per_dim_features:")
+    assert failure["seed"] == 42 and failure["cause"].startswith("error: --output_dir:"), failure
+    assert "being trained by another run" in failure["cause"]
     assert (
-        "0/1 finished; failed: seed 42: error: --per_dim_features"
+        "0/1 finished; failed: seed 42: error: --output_dir"
         in (saves / "qllm-tiny" / "compare" / "fail" / "compare.md").read_text()
     )
 
@@ -61,6 +67,7 @@ def test_a_failing_method_is_reported_and_the_others_finish(saves):
         (["--learning_rate", "fast"], "error: --learning_rate:"),
         (["--shots", "-5"], "error: --shots: must be 0 (exact) or a number of shots"),
         (["--noise", "bogus=0.1"], "error: --noise: unknown channel 'bogus'"),
+        (["--methods", "lora,quanTA", "--per_dim_features", "2,2,2,2"], "error: --per_dim_features: [2, 2, 2, 2]"),
     ],
 )
 def test_bad_input_is_one_line_before_anything_runs(saves, capsys, flags, message):

@@ -239,3 +239,20 @@ def test_qllm_export_folds_a_trained_qpa_adapter_into_a_plain_model(tmp_path):
     assert (adapted - base).abs().max().item() > 1e-3  # the adapter changes the model, and the export keeps that
     assert (merged - adapted).abs().max().item() <= 1e-5 * adapted.abs().max().item()
     assert not any("qpa" in name for name, _ in plain.named_modules())
+
+
+def test_limits_that_depend_on_layer_shapes_are_checked_before_a_run_writes_anything(tmp_path):
+    """The board's Start and compare's plan build the model on the meta device and run each method's layer check."""
+    from qllm.adapters.attach import check_new_adapter
+    from qllm.compare.workflow import plan_compare
+
+    with pytest.raises(ArgumentError, match="at most 1536") as caught:  # v_proj, the smaller layer, binds
+        check_new_adapter("qllm-tiny", FinetuningArguments(finetuning_type="qpa", qpa_chunk_size=5000), None)
+    assert caught.value.field == "qpa_chunk_size"
+    with pytest.raises(ArgumentError, match="at least 128") as caught:  # quanTA's axes must cover the input
+        check_new_adapter("qllm-tiny", FinetuningArguments(finetuning_type="quanTA", per_dim_features="2,2,2,2"), None)
+    assert caught.value.field == "per_dim_features"
+    check_new_adapter("qllm-tiny", FinetuningArguments(finetuning_type="qpa"), None)  # the defaults fit
+    with pytest.raises(ArgumentError) as caught:
+        plan_compare(["--methods", "lora,qpa", "--preset", "quick", "--qpa_chunk_size", "5000"])
+    assert caught.value.field == "qpa_chunk_size"

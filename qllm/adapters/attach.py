@@ -41,6 +41,47 @@ def check_targets(model, finetuning_args: FinetuningArguments) -> None:
         )
 
 
+def target_shapes(model, finetuning_args: FinetuningArguments) -> set[tuple[int, int]]:
+    """The distinct (in_features, out_features) of the Linear layers the adapter will wrap."""
+    import torch
+
+    output = model.get_output_embeddings()
+    targets = finetuning_args.target_modules
+    return {
+        (module.in_features, module.out_features)
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        and module is not output
+        and (targets == "all-linear" or name.split(".")[-1] in targets)
+    }
+
+
+def check_new_adapter(model_name_or_path: str, finetuning_args: FinetuningArguments, cache_dir: str | None) -> None:
+    """Before a run writes anything: the targets exist and every limit that depends on a layer's shape holds.
+
+    The model is built from its config on the meta device (no weights read, no memory used), so
+    a 7B model is checked as fast as qllm-tiny; the checks are the method's own (`Method.layer_check`),
+    the ones its layers run when the adapter is made.
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from qllm.methods import import_object
+    from qllm.model.loader import resolve_model_path
+
+    config = AutoConfig.from_pretrained(resolve_model_path(model_name_or_path), cache_dir=cache_dir)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    check_targets(model, finetuning_args)
+    if finetuning_args.method.layer_check is None:
+        return
+    check_layers = import_object(finetuning_args.method.layer_check)
+    try:
+        check_layers(finetuning_args.peft_config(), target_shapes(model, finetuning_args))
+    except InvalidField as err:
+        raise finetuning_args.argument_error(err) from None
+
+
 def check_base_model(model, adapter_path: str) -> None:
     """The adapter was trained on this base model, as far as names tell.
 

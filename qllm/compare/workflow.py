@@ -131,8 +131,14 @@ def plan_compare(argv: list[str]) -> tuple[ComparePlan, str]:
         reading_flags=(["--shots", str(reading.shots)] if reading.shots else [])
         + (["--noise", reading.noise_model.spec()] if reading.noise_model else []),
     )
+    from qllm.adapters.attach import check_new_adapter
+    from qllm.model.loader import resolve_model_path
+
+    local_model = Path(resolve_model_path(plan.model)).is_dir()  # a hub model is checked when its run loads it
     for method in plan.methods:  # each method's settings fail here, not after hours of training
-        get_train_args(plan.run_argv(method, plan.seeds[0]))
+        run_model_args, _, _, run_finetuning_args = get_train_args(plan.run_argv(method, plan.seeds[0]))
+        if local_model and not run_model_args.adapter_name_or_path:
+            check_new_adapter(run_model_args.model_name_or_path, run_finetuning_args, run_model_args.cache_dir)
     return plan, options.exact_match
 
 

@@ -174,7 +174,11 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
 
     parsed = get_train_args(dict(args))
     get_dataset_attrs(parsed[1].dataset_names, parsed[1].dataset_dir)  # the data folder holds dataset_info.json
-    check_hub_model(model, parsed[0].cache_dir)  # last: it may ask the network
+    check_hub_model(model, parsed[0].cache_dir)  # it may ask the network
+    if not parsed[0].adapter_name_or_path:  # a new adapter: its targets and the limits that depend on layer shapes
+        from qllm.adapters.attach import check_new_adapter
+
+        check_new_adapter(model, parsed[3], parsed[0].cache_dir)
     try:
         plan_output_dir(args["output_dir"], parsed[2].overwrite_output_dir, parsed[2].resume_finished)
     except ArgumentError as err:

@@ -20,6 +20,7 @@ with B₀, A₀ the starting generation kept as buffers (saved with the adapter)
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import torch
 from torch import nn
@@ -127,15 +128,21 @@ class GeneratedLoRA(nn.Module):
         return self.scale * (b @ a - self.start_b @ self.start_a)
 
 
+def check_layers(config, shapes: Iterable[tuple[int, int]]) -> None:
+    """A chunk may not be larger than a layer's generated weights; the smallest layer binds (`Method.layer_check`)."""
+    in_features, out_features = min(shapes, key=sum)
+    weight_count = config.r * (in_features + out_features)
+    if config.chunk_size > weight_count:
+        raise InvalidField(
+            "chunk_size",
+            f"{config.chunk_size} is more than the {weight_count} weights of a rank-{config.r} update of a "
+            f"{in_features}->{out_features} layer; choose at most {weight_count}",
+        )
+
+
 class QPALinear(AdapterLinear):
     adapter_layer_names = ("qpa_generator",)
 
     def make_adapter(self, config) -> nn.Module:
-        weight_count = config.r * (self.in_features + self.out_features)
-        if config.chunk_size > weight_count:
-            raise InvalidField(
-                "chunk_size",
-                f"{config.chunk_size} is more than the {weight_count} weights of a rank-{config.r} update of a "
-                f"{self.in_features}->{self.out_features} layer; choose at most {weight_count}",
-            )
+        check_layers(config, [(self.in_features, self.out_features)])
         return GeneratedLoRA(self.in_features, self.out_features, config)

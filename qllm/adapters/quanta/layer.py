@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import math
 import string
+from collections.abc import Iterable
 
 import torch
 import torch.nn.functional as F
@@ -99,14 +100,20 @@ class TensorAdapter(nn.Module):
         return self.update(eye).T
 
 
+def check_layers(config, shapes: Iterable[tuple[int, int]]) -> None:
+    """The axes must cover a layer's input; the widest input binds (`Method.layer_check`)."""
+    in_features = max(in_features for in_features, _ in shapes)
+    if config.total_features < in_features:
+        raise InvalidField(
+            "per_dim_features",
+            f"{config.per_dim_features} covers {config.total_features} features but the target layers take "
+            f"up to {in_features} inputs; choose sizes whose product is at least {in_features}",
+        )
+
+
 class QuanTALinear(AdapterLinear):
     adapter_layer_names = ("quanta_tensors",)
 
     def make_adapter(self, config) -> nn.Module:
-        if config.total_features < self.in_features:
-            raise InvalidField(
-                "per_dim_features",
-                f"{config.per_dim_features} covers {config.total_features} features but the target layers take "
-                f"up to {self.in_features} inputs; choose sizes whose product is at least {self.in_features}",
-            )
+        check_layers(config, [(self.in_features, self.out_features)])
         return TensorAdapter(self.in_features, self.out_features, config)
