@@ -10,6 +10,7 @@ torch.
 from __future__ import annotations
 
 import importlib.abc
+import logging
 import sys
 
 
@@ -47,6 +48,11 @@ class _RegisterAfterPeftImport(importlib.abc.MetaPathFinder):
             spec.loader.exec_module = load_then_register
         return spec
 
+
+# bitsandbytes (imported by peft) warns at import, on CPUs with AVX512-BF16, that it cannot fetch
+# its repacked 4-bit inference kernel from the hub; that kernel is never used here
+# (`qllm.model.quantization.keep_plain_layout`), so the line would only puzzle every command.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 if "peft" in sys.modules:
     _register_adapters()

@@ -72,6 +72,11 @@ class AdapterLinear(nn.Module, BaseTunerLayer):
         return full_precision(adapter.delta_weight)().to(self.base_layer.weight.dtype)
 
     def merge(self, safe_merge: bool = False, adapter_names: list[str] | None = None) -> None:
+        if not self.base_layer.weight.dtype.is_floating_point:
+            raise ValueError(
+                f"cannot merge into a quantized layer ({type(self.base_layer).__name__}); "
+                "load the base model without quantization to merge"
+            )
         for name in check_adapters_to_merge(self, adapter_names):
             if name not in self.adapters:
                 continue

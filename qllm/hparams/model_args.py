@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from qllm.hparams.lists import split_names
 
@@ -27,6 +27,39 @@ class ModelArguments:
             "help": "eval / chat / export: the base model's dtype (auto: bf16 or fp16 on a GPU, float32 on a CPU)."
         },
     )
+
+    quantization_bit: int | None = field(
+        default=None,
+        metadata={
+            "help": "Load the base model's linear layers in 4 or 8 bits (bitsandbytes, QLoRA-style); adapters "
+            "stay float32. Not for export: merge onto the float base."
+        },
+    )
+    quantization_type: str = field(
+        default="nf4",
+        metadata={"help": "4-bit data type: nf4 (normal float, QLoRA's) or fp4."},
+    )
+    double_quantization: bool = field(
+        default=True,
+        metadata={"help": "4-bit: quantize the quantization constants too (saves ~0.4 bit per weight)."},
+    )
+
+    def __post_init__(self) -> None:
+        from qllm.model.quantization import check_quantization
+
+        check_quantization(self.quantization_bit, self.quantization_type)
+
+    def quantization_config(self, compute_dtype: str) -> Any:
+        """transformers' BitsAndBytesConfig for --quantization_bit (None for a float base)."""
+        import torch
+
+        from qllm.model.quantization import bnb_config
+
+        if self.quantization_bit is None:
+            return None
+        return bnb_config(
+            self.quantization_bit, self.quantization_type, self.double_quantization, getattr(torch, compute_dtype)
+        )
 
     @property
     def inference_dtype(self) -> str:

@@ -16,6 +16,13 @@ def run_export(source: Source) -> Path:
     model_args, data_args, export_args, finetuning_args = get_export_args(source)
     if not model_args.adapter_name_or_path:
         raise ArgumentError("adapter_name_or_path", "is required: export merges an adapter into the base model")
+    if model_args.quantization_bit is not None:
+        raise ArgumentError(
+            "quantization_bit",
+            f"a base in {model_args.quantization_bit} bits cannot take a merged adapter (its weights are packed "
+            "integers, and rounding the sum would change the model); export onto the float base: leave "
+            "--quantization_bit out (the adapter trained on a quantized base merges into the float one)",
+        )
     for path in model_args.adapter_paths:
         method = adapter_method(path)
         if not method.mergeable:

@@ -12,6 +12,7 @@ from qllm.hparams.finetuning_args import FinetuningArguments
 from qllm.hparams.model_args import ModelArguments
 from qllm.methods import Method
 from qllm.model.loader import load_model, load_tokenizer
+from qllm.model.quantization import is_quantized
 from qllm.model.saved_adapter import check_saved_adapter
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,12 @@ def load_for_inference(
     methods = adapter_methods(model_args)  # a broken folder is named before anything loads
     tokenizer = load_tokenizer(model_args.model_name_or_path, model_args.cache_dir)
     template = get_template(data_args.template, tokenizer)
-    model = load_model(model_args.model_name_or_path, dtype=model_args.inference_dtype, cache_dir=model_args.cache_dir)
+    model = load_model(
+        model_args.model_name_or_path,
+        dtype=model_args.inference_dtype,
+        cache_dir=model_args.cache_dir,
+        quantization=model_args.quantization_config(model_args.inference_dtype),
+    )
     if paths:
         if methods[-1] != finetuning_args.finetuning_type:
             logger.warning(
@@ -61,5 +67,7 @@ def load_for_inference(
                 finetuning_args.finetuning_type,
             )
         model = load_adapters(model, model_args.adapter_name_or_path, is_trainable=False)
-    model = model.to(inference_device()).eval()
+    if not is_quantized(model):  # a quantized model was placed on its device while it loaded
+        model = model.to(inference_device())
+    model = model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, template=template, adapter_methods=methods)

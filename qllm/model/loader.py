@@ -13,6 +13,7 @@ from qllm.paths import TINY_MODEL_DIR, TINY_MODEL_NAME
 
 if TYPE_CHECKING:
     import torch
+    from transformers import BitsAndBytesConfig
 
 logger = logging.getLogger(__name__)
 
@@ -86,16 +87,32 @@ def load_tokenizer(model_name_or_path: str, cache_dir: str | None = None):
     return tokenizer
 
 
-def load_model(model_name_or_path: str, dtype: str | torch.dtype | None = None, cache_dir: str | None = None):
-    """The causal LM in ``dtype`` ("bfloat16", torch.float16, ...; float32 by default)."""
+def load_model(
+    model_name_or_path: str,
+    dtype: str | torch.dtype | None = None,
+    cache_dir: str | None = None,
+    quantization: BitsAndBytesConfig | None = None,
+):
+    """The causal LM in ``dtype`` ("bfloat16", torch.float16, ...; float32 by default).
+
+    With ``quantization`` its linear layers are quantized while they load, on the device
+    this process computes on (a quantized model is not moved afterwards).
+    """
     import torch
     from transformers import AutoModelForCausalLM
 
+    from qllm.model.quantization import keep_plain_layout, load_device, quiet_repeated_warnings
+
     path = resolve_model_path(model_name_or_path)
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype or torch.float32
+    placement = {} if quantization is None else {"quantization_config": quantization, "device_map": {"": load_device()}}
     try:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, cache_dir=cache_dir)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, cache_dir=cache_dir, **placement)
     except OSError as err:
         raise _hub_error(model_name_or_path, err) from None
-    logger.info("loaded %s: %.2fM parameters", model_name_or_path, model.num_parameters() / 1e6)
+    if quantization is not None:
+        keep_plain_layout(model)
+        quiet_repeated_warnings()
+    bits = "" if quantization is None else f", linear layers in {8 if quantization.load_in_8bit else 4} bits"
+    logger.info("loaded %s: %.2fM parameters%s", model_name_or_path, model.num_parameters() / 1e6, bits)
     return model

@@ -117,7 +117,12 @@ def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> Trai
     template = get_template(data_args.template, tokenizer)
     with training_args.main_process_first(desc="tokenizing"):  # rank 0 writes the cache, the others read it
         splits = load_tokenized(data_args, finetuning_args.stage, tokenizer, template, training_args.seed)
-    model = load_model(model_args.model_name_or_path, dtype=training_args.base_dtype, cache_dir=model_args.cache_dir)
+    model = load_model(
+        model_args.model_name_or_path,
+        dtype=training_args.base_dtype,
+        cache_dir=model_args.cache_dir,
+        quantization=model_args.quantization_config(training_args.base_dtype),
+    )
     set_seed(training_args.seed)  # the adapter's starting weights are drawn now: the same --seed, the same start
     model = attach_adapter(model, finetuning_args, model_args.adapter_name_or_path, is_trainable=True)
 
