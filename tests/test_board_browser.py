@@ -279,6 +279,32 @@ def test_devices_field_launches_several_processes_through_torchrun(page):
     wait_for(lambda: marked_fields(page) == [], 20, "the mark cleared once the form is good", page)
 
 
+def test_quantization_and_sharding_reach_the_command(page):
+    """The top bar's Quantization and the form's Sharding, with Devices, build the command; a sharding this
+    CPU machine cannot run still shows its command (for a GPU machine), with the reason at the field."""
+    command = lambda: page.locator("#command textarea").input_value()  # noqa: E731
+    choose(page, "quantization_bit", "4")
+    page.click("#preview_command")
+    wait_for(lambda: " --quantization_bit 4" in command(), 30, "--quantization_bit 4 in the command", page)
+    fill(page, "devices", "cpu:2")
+    choose(page, "sharding", "ZeRO-3")
+    page.click("#preview_command")
+    wait_for(lambda: "ds_z3_config.json" in command(), 30, "the ZeRO-3 config in the command", page)
+    assert command().startswith("torchrun --nproc_per_node 2 -m qllm train") and " --quantization_bit 4" in command()
+    wait_for(lambda: "Sharding: " in status(page, "train_message"), 30, "why ZeRO-3 cannot run here", page)
+    assert marked_fields(page) == ["sharding"]
+    choose(page, "sharding", "FSDP")
+    page.click("#preview_command")
+    wait_for(lambda: "--fsdp 'full_shard auto_wrap'" in command(), 30, "--fsdp in the command", page)
+    assert "GPUs only" in page.locator("#sharding").inner_text(), "the reason is at the field"
+    choose(page, "sharding", "none")  # what a person does next: train here, unsharded, on the 4-bit base
+    choose(page, "quantization_bit", "none")
+    fill(page, "devices", "")
+    page.click("#preview_command")
+    wait_for(lambda: marked_fields(page) == [] and "--fsdp" not in command(), 30, "a plain command again", page)
+    assert "quantization_bit" not in command() and status(page, "train_message") == ""
+
+
 def test_bad_input_is_marked_at_its_field_by_its_label(page, board):
     """A refused Start marks the field (red frame, the message under its label, its group opened and scrolled
     into view) and names it by the label on screen, in the page's language; fixing it moves the mark."""

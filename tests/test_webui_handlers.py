@@ -36,12 +36,12 @@ def test_connect_fills_the_outputs_by_name_and_refuses_an_unwired_name():
 
 
 def test_a_refused_form_marks_its_field_opens_its_section_and_the_next_check_clears_it():
-    refused = train.preview_command("English", None, "qllm-tiny", "vqc", "qwen", *form_values(learning_rate="1e-3x"))
+    refused = train.preview_command("English", None, "qllm-tiny", "vqc", "qwen", "none", *form_values(learning_rate="1e-3x"))
     assert refused["train_message"].startswith("⚠ ") and "Learning rate" in refused["train_message"]
     assert refused["learning_rate"]["elem_classes"] == ["qllm-invalid"]
     assert refused["group_optim"]["open"] is True and refused["train_marked"] == "learning_rate"
     assert refused["command"]["visible"] is False
-    fixed = train.preview_command("English", "learning_rate", "qllm-tiny", "vqc", "qwen", *form_values())
+    fixed = train.preview_command("English", "learning_rate", "qllm-tiny", "vqc", "qwen", "none", *form_values())
     assert fixed["learning_rate"]["elem_classes"] == [] and fixed["train_marked"] is None
     assert fixed["command"]["value"].startswith("python -m qllm train --model_name_or_path qllm-tiny")
     assert fixed["train_message"] == "" and "group_optim" not in fixed  # nothing else is touched
@@ -195,3 +195,17 @@ print(all("<svg" in svg for svg in drawn))
 """
     done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", script], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr[-2000:]
+
+
+def test_quantization_and_sharding_reach_the_command_and_a_sharding_this_machine_cannot_run_is_said():
+    quantized = train.preview_command("English", None, "qllm-tiny", "lora", "qwen", "4", *form_values())
+    assert "--quantization_bit 4" in quantized["command"]["value"] and quantized["train_message"] == ""
+    one = train.preview_command("English", None, "qllm-tiny", "lora", "qwen", "none", *form_values(sharding="FSDP"))
+    assert "--fsdp 'full_shard auto_wrap'" in one["command"]["value"]  # shown, to run where it can
+    assert one["sharding"]["elem_classes"] == ["qllm-invalid"] and "Sharding" in one["train_message"]
+    assert "nproc_per_node 2" in one["train_message"]
+    zero = train.preview_command(
+        "English", None, "qllm-tiny", "lora", "qwen", "none", *form_values(sharding="ZeRO-3", devices="cpu:2")
+    )
+    assert zero["command"]["value"].startswith("torchrun --nproc_per_node 2 -m qllm train")
+    assert "examples/deepspeed/ds_z3_config.json" in zero["command"]["value"]

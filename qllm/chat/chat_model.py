@@ -38,6 +38,8 @@ class ChatModel:
         self.description = model_args.model_name_or_path + (
             f" + {model_args.adapter_name_or_path}" if model_args.adapter_name_or_path else ""
         )
+        if model_args.quantization_bit is not None:  # the base's own numbers are not the float model's
+            self.description += f" · base in {model_args.quantization_bit} bits"
         if not measurement.exact:  # say how the circuits are read: a noisy chat is not the adapter's own
             self.description += f" · {measurement.in_words()}"
 

@@ -15,6 +15,42 @@ from qllm.errors import ArgumentError
 logger = logging.getLogger(__name__)
 
 
+def check_sharding(fsdp: str | bool | None, deepspeed: str | dict | None, processes: int) -> None:
+    """FSDP that can shard here (several processes, GPUs), and a DeepSpeed config that can be used.
+
+    One check for `qllm train` (processes from torchrun's WORLD_SIZE) and the board's Start (from its
+    Devices field, before anything is launched).
+    """
+    import torch
+
+    if fsdp:
+        if processes < 2:
+            raise ArgumentError(
+                "fsdp",
+                "shards the model across processes, and this is one; launch 2 or more "
+                "(torchrun --nproc_per_node 2 -m qllm train ..., or the board's Devices field)",
+            )
+        if not torch.cuda.is_available():
+            raise ArgumentError(
+                "fsdp",
+                "accelerate shards with FSDP on GPUs only; on CPU processes the run would be plain data "
+                "parallelism: drop --fsdp here (2 processes still split the batch)",
+            )
+    if isinstance(deepspeed, str) and deepspeed:
+        path = Path(deepspeed)
+        if not path.is_file():
+            raise ArgumentError("deepspeed", f"no such file: {path}; e.g. examples/deepspeed/ds_z2_config.json")
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ArgumentError("deepspeed", f"{path} is not valid JSON: {str(err).splitlines()[0]}") from None
+        if importlib.util.find_spec("deepspeed") is None:
+            raise ArgumentError(
+                "deepspeed",
+                "DeepSpeed is not installed; pip install 'qllm-board[deepspeed]' (or pip install deepspeed)",
+            )
+
+
 @dataclass
 class TrainingArguments(HfTrainingArguments):
     """transformers' TrainingArguments plus quantum-llm's spellings.
@@ -114,7 +150,7 @@ class TrainingArguments(HfTrainingArguments):
             raise ArgumentError("warmup_steps", f"cannot be negative (got {self.warmup_steps}); 0 means no warm-up")
 
     def _check_launch(self) -> None:
-        """Processes per node that the GPUs can hold, and a DeepSpeed config that can be used."""
+        """Processes per node that the GPUs can hold; sharding that can happen here (`check_sharding`)."""
         import torch
 
         per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
@@ -124,19 +160,7 @@ class TrainingArguments(HfTrainingArguments):
                 f"{per_node} processes per node but {torch.cuda.device_count()} visible GPUs; "
                 f"launch at most {torch.cuda.device_count()} (torchrun --nproc_per_node)",
             )
-        if isinstance(self.deepspeed, str) and self.deepspeed:
-            path = Path(self.deepspeed)
-            if not path.is_file():
-                raise ArgumentError("deepspeed", f"no such file: {path}; e.g. examples/deepspeed/ds_z2_config.json")
-            try:
-                json.loads(path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise ArgumentError("deepspeed", f"{path} is not valid JSON: {str(err).splitlines()[0]}") from None
-            if importlib.util.find_spec("deepspeed") is None:
-                raise ArgumentError(
-                    "deepspeed",
-                    "DeepSpeed is not installed; pip install 'qllm-board[deepspeed]' (or pip install deepspeed)",
-                )
+        check_sharding(self.fsdp, self.deepspeed, int(os.environ.get("WORLD_SIZE", "1")))
 
     @property
     def base_dtype(self) -> str:

@@ -32,6 +32,7 @@ from transformers import TrainerCallback
 
 from qllm.adapters.circuit.adapter import CircuitAdapter
 from qllm.adapters.circuit.ansatz import fast_states, meyer_wallach, reference_expvals, z_signs_twice
+from qllm.adapters.circuit.tuner import sharded
 from qllm.adapters.layer import AdapterLinear
 from qllm.circuit.saved import MAPS, PEFT_PREFIX
 from qllm.constants import CIRCUIT_LOG, CIRCUIT_START
@@ -100,17 +101,17 @@ class CircuitLog(TrainerCallback):
         self.probe = probe
         self.start: dict[str, torch.Tensor] = {}
         self.gradients: dict[str, dict[str, Any]] = {}
-        self.off = False  # set when the circuits cannot be read in this run (DeepSpeed ZeRO-3)
+        self.off = False  # set when the circuits cannot be read in this run (DeepSpeed ZeRO-3, FSDP)
 
     def on_train_begin(self, args, state, control, model=None, **kwargs) -> None:
         if not state.is_world_process_zero:
             return
-        # ZeRO-3 partitions every parameter across the processes: the main process alone can neither run the
-        # probe nor read the angles; said once, and the run trains as asked
-        self.off = any(hasattr(adapter.ry_angles, "ds_id") for adapter in circuit_adapters(model).values())
+        # ZeRO-3 and FSDP split every parameter across the processes: the main process alone can neither run
+        # the probe nor read the angles; said once, and the run trains as asked
+        self.off = any(sharded(adapter.ry_angles) for adapter in circuit_adapters(model).values())
         if self.off:
-            logger.warning("note: circuit_log.jsonl is not written under DeepSpeed ZeRO-3 (the circuits' angles are "
-                           "partitioned across the processes); ZeRO-2 or plain data parallelism writes it")  # fmt: skip
+            logger.warning("note: circuit_log.jsonl is not written under DeepSpeed ZeRO-3 or FSDP (the circuits' "
+                           "angles are split across the processes); ZeRO-2 or plain data parallelism writes it")  # fmt: skip
             return
         from safetensors.torch import load_file, save_file
 

@@ -26,6 +26,10 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
         "en": {"label": "Template", "info": "chat template; auto = the tokenizer's own"},
         "zh": {"label": "模板", "info": "对话模板；auto 为分词器自带模板"},
     },
+    "quantization_bit": {
+        "en": {"label": "Quantization", "info": "load the base in 8 or 4 bits (bitsandbytes); adapters stay float32"},
+        "zh": {"label": "量化", "info": "以 8 或 4 比特加载基座模型（bitsandbytes）；适配器仍为 float32"},
+    },
     "adapter": {
         "en": {"label": "Adapter", "info": "saved runs of this model and method (checkpoints too)"},
         "zh": {"label": "适配器", "info": "该模型与方法已保存的训练结果（含中间检查点）"},
@@ -108,6 +112,13 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
     "devices": {
         "en": {"label": "Devices", "info": "GPUs (0,1), cpu or cpu:N processes; empty: all GPUs, or 1 CPU process"},
         "zh": {"label": "设备", "info": "GPU 编号（0,1）、cpu 或 cpu:N 个进程；留空：全部 GPU 或 1 个 CPU 进程"},
+    },
+    "sharding": {
+        "en": {
+            "label": "Sharding",
+            "info": "split the model across the Devices' processes: FSDP or DeepSpeed ZeRO-2/3 (GPUs, 2+ processes)",
+        },
+        "zh": {"label": "分片", "info": "把模型切分到多个进程：FSDP 或 DeepSpeed ZeRO-2/3（需 GPU、2 个以上进程）"},
     },
     "compute_type": {
         "en": {

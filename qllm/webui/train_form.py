@@ -23,13 +23,22 @@ from qllm.hparams.lists import split_names
 from qllm.methods import FIELDS as METHOD_FIELDS
 from qllm.methods import MethodField, methods_using
 from qllm.model.loader import check_hub_model, resolve_model_path
-from qllm.paths import DATA_DIR
+from qllm.paths import DATA_DIR, PROJECT_ROOT
 from qllm.train.output_dir import plan_output_dir
 from qllm.webui.saves import inside_saves, plain_name, runs_root
 
 ALL_METHODS: tuple[str, ...] = ()
 # the board's "Compute type" -> the `qllm train` flag it sets (float32: none)
 COMPUTE_TYPES = {"float32": None, "fp16": "fp16", "bf16": "bf16", "pure_bf16": "pure_bf16"}
+# the top bar's "Quantization" -> --quantization_bit (none: a float base)
+QUANTIZATION_CHOICES = ("none", "8", "4")
+# the form's "Sharding" -> the `qllm train` flags it sets: FSDP through transformers, or a DeepSpeed ZeRO config
+SHARDING = {
+    "none": {},
+    "FSDP": {"fsdp": "full_shard auto_wrap"},
+    "ZeRO-2": {"deepspeed": str(PROJECT_ROOT / "examples" / "deepspeed" / "ds_z2_config.json")},
+    "ZeRO-3": {"deepspeed": str(PROJECT_ROOT / "examples" / "deepspeed" / "ds_z3_config.json")},
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ FIELDS = (
     Field("compute_type", "dropdown", "float32", "optim", tuple(COMPUTE_TYPES)),
     Field("gradient_checkpointing", "checkbox", False, "optim"),
     Field("devices", "text", "", "optim"),
+    Field("sharding", "dropdown", "none", "optim", tuple(SHARDING)),
     *(method_field(spec) for spec in METHOD_FIELDS.values()),
     Field("evaluation_strategy", "dropdown", "steps", "eval", ("no", "steps", "epoch")),
     Field("eval_steps", "int", 50, "eval"),
@@ -87,7 +97,7 @@ FIELDS = (
 FIELD_KEYS = [f.key for f in FIELDS]
 GROUPS = ("data", "optim", "method", "eval", "output")  # the form's sections, in order; each is a Field.group
 GROUP_OF = {f.key: f"group_{f.group}" for f in FIELDS}  # field -> the element (and locale key) of its section
-BOARD_ONLY = ("output_name", "extra_args", "compute_type", "devices")
+BOARD_ONLY = ("output_name", "extra_args", "compute_type", "devices", "sharding")
 
 
 def default_run_name() -> str:
@@ -116,8 +126,13 @@ FORM_OWNED = {
 }
 
 
-def form_to_args(values: dict[str, Any], model: str, method: str, template: str | None) -> dict[str, Any]:
-    """Validated `qllm train` arguments for the form's values; ArgumentError names the field."""
+def form_to_args(
+    values: dict[str, Any], model: str, method: str, template: str | None, quantization: str | None = "none"
+) -> dict[str, Any]:
+    """Validated `qllm train` arguments for the form's values; ArgumentError names the field.
+
+    Sharding's flags are added by `sharding_args`: whether they can run depends on the launch.
+    """
     name = (values.get("output_name") or "").strip()
     plain_name(name, "output_name")
     if not values.get("dataset"):
@@ -141,6 +156,7 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
         "model_name_or_path": model,
         "finetuning_type": method,
         "template": template or None,
+        "quantization_bit": None if quantization in (None, "", "none") else int(quantization),
         "do_train": True,
     }
     for field in FIELDS:
@@ -192,7 +208,19 @@ def form_to_args(values: dict[str, Any], model: str, method: str, template: str 
     return args
 
 
-TOP_KEYS = ("model_name_or_path", "finetuning_type", "template")
+TOP_KEYS = ("model_name_or_path", "finetuning_type", "template", "quantization_bit")
+
+
+def sharding_args(choice: str | None, processes: int) -> dict[str, Any]:
+    """The Sharding choice's `qllm train` flags, checked for a launch of ``processes`` (the CLI's own check)."""
+    from qllm.hparams.training_args import check_sharding
+
+    flags = SHARDING.get(choice or "none", {})
+    try:
+        check_sharding(flags.get("fsdp"), flags.get("deepspeed"), processes)
+    except ArgumentError as err:
+        raise ArgumentError("sharding", err.message) from None
+    return flags
 
 
 def parse_devices(text: str | None) -> tuple[int, str | None]:

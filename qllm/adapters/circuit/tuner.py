@@ -32,6 +32,13 @@ def checkpoints_activations(model: nn.Module) -> bool:
     return any(getattr(module, "gradient_checkpointing", False) is True for module in model.modules())
 
 
+def sharded(parameter: torch.Tensor) -> bool:
+    """A parameter split across processes: a DeepSpeed ZeRO-3 one (`ds_id`) or an FSDP2 `DTensor`."""
+    from torch.distributed.tensor import DTensor
+
+    return hasattr(parameter, "ds_id") or isinstance(parameter, DTensor)
+
+
 @contextmanager
 def unitaries_built_together(model: nn.Module) -> Iterator[None]:
     """Build the unitaries of all trainable adapters of one width and library at once, for one forward pass.
@@ -43,13 +50,11 @@ def unitaries_built_together(model: nn.Module) -> Iterator[None]:
     a no-grad evaluation inside training sees the angles of this moment.  Frozen adapters
     (chat, evaluation) are left to their own kept build.  Skipped under gradient
     checkpointing, whose recomputation of a layer must build exactly what its first pass
-    built (a slice made outside the layer is gone by then), and under DeepSpeed ZeRO-3,
-    whose parameters exist only inside their own module's forward.
+    built (a slice made outside the layer is gone by then), and under DeepSpeed ZeRO-3 and
+    FSDP, whose parameters are whole only inside their own module's forward (`sharded`).
     """
     adapters = [adapter for adapter in active_circuit_adapters(model) if not adapter.is_frozen()]
-    if any(hasattr(adapter.ry_angles, "ds_id") for adapter in adapters) or (
-        adapters and checkpoints_activations(model)
-    ):
+    if any(sharded(adapter.ry_angles) for adapter in adapters) or (adapters and checkpoints_activations(model)):
         adapters = []
     groups: dict[tuple, list[CircuitAdapter]] = defaultdict(list)
     for adapter in adapters:

@@ -36,7 +36,7 @@ def create_chat_tab(demo: gr.Blocks, top: Elements, session: ChatSession, kept: 
     el: Elements = {**top, "kept_chat": kept}
     _layout(el)
     top_bar = ["lang", "model_name_or_path", "finetuning_type", "template", "adapter"]
-    loading = [*top_bar, "chat_shots", "chat_noise"]
+    loading = [*top_bar, "chat_shots", "chat_noise", "quantization_bit"]
     connect(el["load_model"].click, partial(handlers.load, session), el, loading, ["chat_status"])
     connect(el["unload_model"].click, partial(handlers.unload, session), el, ["lang"], ["chat_status"])
     for event in (el["send"].click, el["message"].submit):

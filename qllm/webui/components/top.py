@@ -1,4 +1,4 @@
-"""The top bar shared by all tabs: language, model, method, template, adapter, device.
+"""The top bar shared by all tabs: language, model, method, template, quantization, adapter, device.
 
 What its picker does is in `qllm.webui.handlers.top`.
 """
@@ -13,6 +13,7 @@ from qllm.webui.catalog import MODELS
 from qllm.webui.handlers.top import adapter_choices
 from qllm.webui.locales import LANGUAGES
 from qllm.webui.saves import list_runs
+from qllm.webui.train_form import QUANTIZATION_CHOICES
 from qllm.webui.wiring import Elements, connect
 
 
@@ -28,6 +29,9 @@ def create_top(demo: gr.Blocks) -> Elements:
         )
         el["finetuning_type"] = gr.Dropdown(list(METHODS), value="lora", scale=2, elem_id="finetuning_type")
         el["template"] = gr.Dropdown(list(TEMPLATE_CHOICES), value="auto", scale=1, elem_id="template")
+        el["quantization_bit"] = gr.Dropdown(
+            list(QUANTIZATION_CHOICES), value="none", scale=1, min_width=110, elem_id="quantization_bit"
+        )
         el["adapter"] = gr.Dropdown(
             list_runs(MODELS[0], "lora"), value=None, allow_custom_value=True, scale=3, elem_id="adapter"
         )

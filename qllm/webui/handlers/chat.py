@@ -33,10 +33,14 @@ def load(
     adapter: str | None,
     shots: float | None = 0,
     noise: str = "0",
+    quantization: str | None = "none",
 ) -> Iterator[Updates]:
     """top bar -> the model (+ adapter) loaded in place of any earlier one, and a status line; a vqc / tq
-    adapter's circuits read from ``shots`` shots on a device with ``noise`` when set."""
+    adapter's circuits read from ``shots`` shots on a device with ``noise`` when set; the base in 8 or 4
+    bits when the top bar's Quantization says so."""
     args = {"model_name_or_path": model, "template": template, "finetuning_type": method}
+    if quantization not in (None, "", "none"):
+        args["quantization_bit"] = int(quantization)
     if shots:
         args["shots"] = int(shots)
     if noise and noise.strip() not in ("", "0"):

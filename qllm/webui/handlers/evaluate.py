@@ -45,6 +45,7 @@ START_INPUTS = (
     "eval_shots",
     "eval_noise",
     "eval_ablation",
+    "quantization_bit",
 )
 
 
@@ -175,9 +176,11 @@ def start(
     reading_shots: float | None = 0,
     reading_noise: str = "0",
     ablation: str = "none",
+    quantization: str | None = "none",
 ) -> Updates:
     """settings + adapters -> one queued `qllm eval` per adapter (the base model when none is chosen); the
-    shots / noise / ablation go to the vqc / tq adapters, whose circuits they read."""
+    shots / noise / ablation go to the vqc / tq adapters, whose circuits they read; the top bar's
+    quantization loads the base in 8 or 4 bits."""
     code = LANGUAGES[lang_name]
     if runner.busy():
         return {"eval_message": f"⚠ {text('busy', code)}"}
@@ -213,6 +216,8 @@ def start(
             args["lang"] = language
         if scored:
             args["adapter_name_or_path"] = str(run)
+        if quantization not in (None, "", "none"):
+            args["quantization_bit"] = int(quantization)
         if adapter_method in CIRCUIT_METHODS and reading.active:
             args.update(
                 shots=reading.shots, noise=reading.noise_model.spec(), circuit_ablation=reading.circuit_ablation

@@ -31,12 +31,14 @@ from qllm.webui.train_form import (
     FIELD_KEYS,
     FIELDS,
     GROUP_OF,
+    SHARDING,
     TOP_KEYS,
     args_file,
     command_line,
     default_run_name,
     form_to_args,
     parse_devices,
+    sharding_args,
 )
 from qllm.webui.wiring import Updates
 
@@ -79,9 +81,10 @@ def run_summary(label: str, folder: Path) -> list[Any]:
     ]
 
 
-def form_settings(model: str, method: str, template: str, values: tuple) -> dict[str, Any]:
-    """The top bar's choices and the form's values by key: what a saved configuration and a run's state keep."""
-    return {**dict(zip(TOP_KEYS, (model, method, template))), **dict(zip(FIELD_KEYS, values))}
+def form_settings(values: tuple) -> dict[str, Any]:
+    """The top bar's choices and the form's values (in `FORM_INPUTS` order) by key: what a saved
+    configuration and a run's state keep."""
+    return dict(zip((*TOP_KEYS, *FIELD_KEYS), values))
 
 
 def progress_html(record: dict[str, Any] | None, lang: str) -> str:
@@ -170,41 +173,55 @@ def mark(error: ArgumentError | None, marked_key: str | None, lang: str) -> tupl
     return f"⚠ {text('invalid', lang)} · {LOCALES[key][lang]['label']}: {said}", updates
 
 
-def checked_launch(model: str, method: str, template: str, values: tuple) -> tuple[dict[str, Any], int, str | None]:
-    """form -> (checked `qllm train` arguments, processes, CUDA_VISIBLE_DEVICES); ArgumentError names the field."""
-    form_values = dict(zip(FIELD_KEYS, values))
-    processes, visible = parse_devices(form_values.get("devices"))
-    return form_to_args(form_values, model, method, template), processes, visible
+def launch_plan(values: tuple) -> tuple[dict[str, Any], int, str | None]:
+    """top bar + form -> (checked `qllm train` arguments without sharding, processes, CUDA_VISIBLE_DEVICES)."""
+    settings = form_settings(values)
+    processes, visible = parse_devices(settings.get("devices"))
+    model, method, template, quantization = (settings[key] for key in TOP_KEYS)
+    return form_to_args(settings, model, method, template, quantization), processes, visible
 
 
-def preview_command(lang_name: str, marked_key: str | None, model: str, method: str, template: str, *values) -> Updates:
-    """form -> the exact `python -m qllm train` (or torchrun) line, or the first problem, marked at its field."""
+def checked_launch(values: tuple) -> tuple[dict[str, Any], int, str | None]:
+    """top bar + form -> (checked arguments, sharding included, processes, CUDA_VISIBLE_DEVICES); ArgumentError
+    names the field."""
+    args, processes, visible = launch_plan(values)
+    return {**args, **sharding_args(form_settings(values).get("sharding"), processes)}, processes, visible
+
+
+def preview_command(lang_name: str, marked_key: str | None, *values) -> Updates:
+    """top bar + form -> the exact `python -m qllm train` (or torchrun) line, or the first problem, marked at its
+    field.  A sharding this machine cannot run still shows its command (to run where it can), with the reason."""
     code = LANGUAGES[lang_name]
     try:
-        args, processes, _ = checked_launch(model, method, template, values)
+        args, processes, _ = launch_plan(values)
     except ArgumentError as err:
         message, updates = mark(err, marked_key, code)
         return {**updates, "command": gr.update(visible=False), "train_message": message}
+    choice = form_settings(values).get("sharding")
+    command = command_line({**args, **SHARDING.get(choice or "none", {})}, processes)
+    try:
+        sharding_args(choice, processes)
+    except ArgumentError as err:
+        message, updates = mark(err, marked_key, code)
+        return {**updates, "command": gr.update(value=command, visible=True), "train_message": message}
     _, updates = mark(None, marked_key, code)
-    return {**updates, "command": gr.update(value=command_line(args, processes), visible=True), "train_message": ""}
+    return {**updates, "command": gr.update(value=command, visible=True), "train_message": ""}
 
 
-def start(
-    runner: Runner, lang_name: str, marked_key: str | None, model: str, method: str, template: str, *values
-) -> Updates:
-    """form -> a started run (its arguments written to output_dir/train_args.yaml), or why not, at the field."""
+def start(runner: Runner, lang_name: str, marked_key: str | None, *values) -> Updates:
+    """top bar + form -> a started run (its arguments written to output_dir/train_args.yaml), or why not, at the
+    field."""
     code = LANGUAGES[lang_name]
     if runner.busy():
         return {"train_message": f"⚠ {text('busy', code)}"}
     try:
-        args, processes, visible = checked_launch(model, method, template, values)
+        args, processes, visible = checked_launch(values)
     except ArgumentError as err:
         message, updates = mark(err, marked_key, code)
         return {**updates, "train_message": message}
     claim_run_folder(Path(args["output_dir"]), [TRAIN_ARGS])  # checked above: missing, empty or a run's
     path = write_args(args_file(args), args)
-    settings = form_settings(model, method, template, values)
-    runner.start([Job("train", str(path), args["output_dir"], processes, visible)], form=settings)
+    runner.start([Job("train", str(path), args["output_dir"], processes, visible)], form=form_settings(values))
     _, updates = mark(None, marked_key, code)
     return {**updates, "train_message": "", "train_status": status_markdown(runner, code)}
 
@@ -293,10 +310,10 @@ def preview_data(names: list[str] | None) -> Updates:
     return {"data_preview": gr.update(value=dataset_preview(names or []), visible=True)}
 
 
-def save_settings(lang_name: str, name: str, model: str, method: str, template: str, *values) -> Updates:
+def save_settings(lang_name: str, name: str, *values) -> Updates:
     """the top bar and form -> saves/configs/<name>.yaml, listed in the picker."""
     try:
-        path = save_config(name, form_settings(model, method, template, values))
+        path = save_config(name, form_settings(values))
     except ArgumentError as err:
         return {"train_message": f"⚠ {err}"}
     saved = f"{text('saved_config', LANGUAGES[lang_name])} `{path}`"
