@@ -7,8 +7,8 @@ transformer auto-wrap does) on CPU processes, against the same steps unsharded i
 Six steps on a fixed global batch of 4 (each process takes its share), AdamW; after step 3 the model and
 optimizer are saved with torch.distributed.checkpoint, loaded into a freshly built model and optimizer, and
 steps 4-6 run again from there (the resume).  Writes OUT/losses.json (the losses of every step, averaged
-over the processes, and of the resumed steps; whether the adapter's parameters were sharded) and the adapter, gathered whole, as OUT/adapter (peft's
-`save_pretrained` with the full state dict, by rank 0).
+over the processes, and of the resumed steps; whether the adapter's parameters were sharded) and the
+adapter, gathered whole, as OUT/adapter (peft's `save_pretrained` with the full state dict, by rank 0).
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ def test_connect_fills_the_outputs_by_name_and_refuses_an_unwired_name():
 
 
 def test_a_refused_form_marks_its_field_opens_its_section_and_the_next_check_clears_it():
-    refused = train.preview_command("English", None, "qllm-tiny", "vqc", "qwen", "none", *form_values(learning_rate="1e-3x"))
+    top_bar = ("qllm-tiny", "vqc", "qwen", "none")
+    refused = train.preview_command("English", None, *top_bar, *form_values(learning_rate="1e-3x"))
     assert refused["train_message"].startswith("⚠ ") and "Learning rate" in refused["train_message"]
     assert refused["learning_rate"]["elem_classes"] == ["qllm-invalid"]
     assert refused["group_optim"]["open"] is True and refused["train_marked"] == "learning_rate"

@@ -111,7 +111,7 @@ class CircuitLog(TrainerCallback):
         self.off = any(sharded(adapter.ry_angles) for adapter in circuit_adapters(model).values())
         if self.off:
             logger.warning("note: circuit_log.jsonl is not written under DeepSpeed ZeRO-3 or FSDP (the circuits' "
-                           "angles are split across the processes); ZeRO-2 or plain data parallelism writes it")  # fmt: skip
+                           "angles are split across the processes); ZeRO-2 or data parallelism writes it")  # fmt: skip
             return
         from safetensors.torch import load_file, save_file
 
