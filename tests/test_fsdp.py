@@ -86,3 +86,13 @@ def test_fsdp_on_cpu_processes_is_refused_with_the_reason(monkeypatch):
         get_train_args(["--model_name_or_path", "qllm-tiny", "--dataset", "qllm_tasks", "--output_dir", "unused",
                         "--fsdp", "full_shard auto_wrap"])  # fmt: skip
     assert caught.value.field == "fsdp" and "GPUs only" in caught.value.message
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="on GPUs accelerate runs DeepSpeed")
+def test_deepspeed_on_cpu_processes_is_refused_with_the_reason(monkeypatch):
+    """accelerate 1.15 sets DeepSpeed up only off the CPU: a ZeRO-2 run on 2 CPU processes trained as plain DDP."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ArgumentError) as caught:
+        get_train_args(["--model_name_or_path", "qllm-tiny", "--dataset", "qllm_tasks", "--output_dir", "unused",
+                        "--deepspeed", "examples/deepspeed/ds_z2_config.json"])  # fmt: skip
+    assert caught.value.field == "deepspeed" and "GPUs only" in caught.value.message

@@ -44,6 +44,12 @@ def check_sharding(fsdp: str | bool | None, deepspeed: str | dict | None, proces
             json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ArgumentError("deepspeed", f"{path} is not valid JSON: {str(err).splitlines()[0]}") from None
+        if not torch.cuda.is_available():
+            raise ArgumentError(
+                "deepspeed",
+                "accelerate uses DeepSpeed on GPUs only; on CPU processes the run would be plain data "
+                "parallelism: drop --deepspeed here (2 processes still split the batch)",
+            )
         if importlib.util.find_spec("deepspeed") is None:
             raise ArgumentError(
                 "deepspeed",
