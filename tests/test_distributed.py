@@ -89,7 +89,11 @@ def test_a_two_process_run_resumes_from_its_checkpoint(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "no such file"), ("{not json", "not valid JSON"), ('{"zero_optimization": {"stage": 2}}', "pip install")],
+    [
+        (None, "no such file"),
+        ("{not json", "not valid JSON"),
+        ('{"zero_optimization": {"stage": 2}}', "pip install" if torch.cuda.is_available() else "GPUs only"),
+    ],
 )
 def test_deepspeed_config_problems_are_one_line(tmp_path, content, message):
     config = tmp_path / "ds.json"
