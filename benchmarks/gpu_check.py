@@ -2,6 +2,9 @@
 
     python benchmarks/gpu_check.py                 # on a CUDA machine: writes benchmarks/results/gpu.md
     python benchmarks/gpu_check.py --smoke         # anywhere: a 2-layer, narrow model, 3 steps, nothing written
+    python benchmarks/gpu_check.py --quantization_bit 4                       # on a 4-bit base (QLoRA-style)
+    python benchmarks/gpu_check.py --fsdp                                     # sharded over every GPU (2 or more)
+    python benchmarks/gpu_check.py --deepspeed examples/deepspeed/ds_z3_config.json   # ZeRO-3 over every GPU
 
 The model has Qwen2.5-0.5B's shape (24 layers, hidden 896, 14/2 heads, vocabulary 151936)
 with random weights, made locally (no download), and qllm-tiny's tokenizer.  Each method x
@@ -9,13 +12,16 @@ compute type trains in its own process (its own peak memory) through `qllm train
 `qllm_tasks` (batch 4); reported: median step time after warm-up, tokens per second, peak
 GPU memory and its ratio to LoRA's, whether every loss was finite, and the largest
 relative difference between an adapted layer's update under autocast and a float32
-recomputation of it.
+recomputation of it.  With --quantization_bit, --fsdp or --deepspeed every run gets the flag
+(sharded runs under torchrun, one process per GPU; the first process reports, its own GPU's
+peak memory) and the table goes to gpu_<setting>.md beside gpu.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -59,7 +65,7 @@ def _tiny_path() -> str:
     return resolve_model_path("qllm-tiny")
 
 
-def run_one(model: str, method: str, compute: str, steps: int, out: Path) -> dict:
+def run_one(model: str, method: str, compute: str, steps: int, out: Path, extra: list[str]) -> dict:
     """Train one method with one compute type in this process; the measurements as a dict."""
     import torch
     from transformers import TrainerCallback
@@ -81,7 +87,7 @@ def run_one(model: str, method: str, compute: str, steps: int, out: Path) -> dic
     flags = ["--model_name_or_path", model, "--dataset", "qllm_tasks", "--max_samples", str(steps * 4 + 8),
              "--max_steps", str(steps), "--per_device_train_batch_size", "4", "--logging_steps", "1",
              "--learning_rate", "1e-4", "--output_dir", str(out), "--save_strategy", "no", f"--{compute}",
-             *METHODS[method]]  # fmt: skip
+             *METHODS[method], *extra]  # fmt: skip
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     outcome = run_train(flags, callbacks=[StepTimer()])
@@ -130,17 +136,29 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
                         help="the methods to run (all by default); keep lora for the memory ratio")  # fmt: skip
+    parser.add_argument("--quantization_bit", type=int, choices=(4, 8), help="train every method on a quantized base")
+    parser.add_argument("--fsdp", action="store_true", help="shard with FSDP over every GPU (needs 2 or more)")
+    parser.add_argument("--deepspeed", metavar="CONFIG", help="a DeepSpeed config, over every GPU (needs 2 or more)")
     parser.add_argument("--one", nargs=4, metavar=("MODEL", "METHOD", "COMPUTE", "OUT"), help=argparse.SUPPRESS)
     options = parser.parse_args()
+    extra = setting_flags(options)
     if options.one:
         model, method, compute, out = options.one
-        print("RESULT " + json.dumps(run_one(model, method, compute, options.steps, Path(out))))
+        result = run_one(model, method, compute, options.steps, Path(out), extra)
+        if int(os.environ.get("RANK", "0")) == 0:
+            print("RESULT " + json.dumps(result))
         return
 
     import torch
 
     if not torch.cuda.is_available() and not options.smoke:
         raise SystemExit("no CUDA GPU here: run with --smoke for the CPU path, or on a GPU machine")
+    launcher = [sys.executable]
+    if options.fsdp or options.deepspeed:
+        gpus = torch.cuda.device_count()
+        if gpus < 2:
+            raise SystemExit(f"--fsdp / --deepspeed shard over 2 or more GPUs; this machine has {gpus}")
+        launcher += ["-m", "torch.distributed.run", "--nproc_per_node", str(gpus)]
     steps = 3 if options.smoke else options.steps
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -148,8 +166,8 @@ def main() -> None:
         make_model(model, options.smoke)
         for compute in COMPUTE_TYPES:
             for method in options.methods:
-                command = [sys.executable, __file__, "--steps", str(steps), "--one", str(model), method, compute,
-                           str(Path(scratch) / f"{method}-{compute}".replace(" ", "_"))]  # fmt: skip
+                command = [*launcher, __file__, *sys.argv[1:], "--steps", str(steps), "--one", str(model), method,
+                           compute, str(Path(scratch) / f"{method}-{compute}".replace(" ", "_"))]  # fmt: skip
                 done = subprocess.run(command, capture_output=True, text=True)
                 line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
                 if line is None:
@@ -157,13 +175,27 @@ def main() -> None:
                 else:
                     rows.append(json.loads(line[len("RESULT ") :]))
                 print(json.dumps(rows[-1]), flush=True)
-    report = render(rows, steps, options.smoke)
+    report = render(rows, steps, options.smoke, extra)
     print(report)
     if not options.smoke:
-        RESULTS.write_text(report, encoding="utf-8")
+        setting = "_".join(flag.lstrip("-") for flag in extra if flag.startswith("--"))
+        results = RESULTS.with_name(f"gpu_{setting}.md") if setting else RESULTS
+        results.write_text(report, encoding="utf-8")
 
 
-def render(rows: list[dict], steps: int, smoke: bool) -> str:
+def setting_flags(options) -> list[str]:
+    """The `qllm train` flags every run of this check gets: a quantized base, FSDP, DeepSpeed."""
+    flags = []
+    if options.quantization_bit:
+        flags += ["--quantization_bit", str(options.quantization_bit)]
+    if options.fsdp:
+        flags += ["--fsdp", "full_shard auto_wrap"]
+    if options.deepspeed:
+        flags += ["--deepspeed", str(Path(options.deepspeed).resolve())]
+    return flags
+
+
+def render(rows: list[dict], steps: int, smoke: bool, extra: list[str]) -> str:
     import torch
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
@@ -171,7 +203,8 @@ def render(rows: list[dict], steps: int, smoke: bool) -> str:
         "# GPU check" + (" (smoke run)" if smoke else ""),
         "",
         f"`python benchmarks/gpu_check.py` on {device}, torch {torch.__version__}, {platform.machine()}; "
-        f"{steps} steps of batch 4 on qllm_tasks; median step time after 2 warm-up steps.",
+        f"{steps} steps of batch 4 on qllm_tasks; median step time after 2 warm-up steps"
+        + (f"; every run with `{' '.join(extra)}`." if extra else "."),
         "",
         "| compute | method | trainable | step ms | tokens/s | peak MB | x LoRA memory | losses finite "
         "| update vs fp32 |",

@@ -123,3 +123,23 @@ def test_scoring_reads_the_circuits_of_vqc_and_tq_runs_only(saves, monkeypatch):
     assert vqc[vqc.index("--shots") + 1] == "1000" and vqc[vqc.index("--noise") + 1] == "depolarizing=0.001"
     assert vqc[vqc.index("--save_dir") + 1].endswith("compare-exact-match-shots-1000-noise-depolarizing=0.001")
     assert "--shots" not in lora and lora[lora.index("--save_dir") + 1].endswith("compare-exact-match")
+
+
+def test_a_comparison_on_a_quantized_base_trains_and_scores_on_it(saves, monkeypatch):
+    import subprocess
+
+    from qllm.compare.workflow import RunOutcome, plan_compare, score_one
+
+    commands = []
+    monkeypatch.setattr(
+        subprocess,
+        "run",
+        lambda command, **_: commands.append(command) or subprocess.CompletedProcess(command, 1, "", "x"),
+    )
+    plan, _ = plan_compare(["--preset", "quick", "--methods", "vqc,lora", "--quantization_bit", "4"])
+    train_flags = plan.run_argv("vqc", plan.seeds[0])
+    assert train_flags[train_flags.index("--quantization_bit") + 1] == "4"
+    score_one(plan, RunOutcome("lora", 42, str(saves / "lora"), True))
+    (score,) = commands
+    assert score[score.index("--quantization_bit") + 1] == "4"
+    assert score[score.index("--quantization_type") + 1] == "nf4"

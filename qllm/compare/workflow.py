@@ -58,7 +58,7 @@ class ComparePlan:
     model: str
     dataset: str
     dataset_dir: str
-    data_flags: list[str]  # what scoring needs to read the same data the same way
+    data_flags: list[str]  # what scoring needs to read the same data the same way, with the same (quantized) base
     saves: Path
     reading_flags: list[str] = field(default_factory=list)  # --shots / --noise for scoring vqc / tq runs
 
@@ -101,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quantization_flags(model_args) -> list[str]:
+    """The flags that load the base as the runs trained on it (a 4- or 8-bit base), for scoring."""
+    if model_args.quantization_bit is None:
+        return []
+    double = str(model_args.double_quantization).lower()
+    return ["--quantization_bit", str(model_args.quantization_bit), "--quantization_type",
+            model_args.quantization_type, "--double_quantization", double]  # fmt: skip
+
+
 def plan_compare(argv: list[str]) -> tuple[ComparePlan, str]:
     """The comparison's plan and its exact-match choice; every run's arguments are checked before any starts."""
     from qllm.hparams.parser import get_train_args, train_argv
@@ -126,7 +135,8 @@ def plan_compare(argv: list[str]) -> tuple[ComparePlan, str]:
         dataset=data_args.dataset_names[0],
         dataset_dir=data_args.dataset_dir,
         data_flags=["--template", data_args.template, "--dataset_dir", data_args.dataset_dir]
-        + (["--max_samples", str(data_args.max_samples)] if data_args.max_samples else []),
+        + (["--max_samples", str(data_args.max_samples)] if data_args.max_samples else [])
+        + quantization_flags(model_args),
         saves=saves_dir(),
         reading_flags=(["--shots", str(reading.shots)] if reading.shots else [])
         + (["--noise", reading.noise_model.spec()] if reading.noise_model else []),
