@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.txt
 	@# (`undefined symbol: ncclCommResume`): put back the nccl build torch declares.
 	$(PY) -m pip install -qq --force-reinstall --no-deps \
 	  "$$($(PY) -c "from importlib.metadata import requires; print(next(r.split(';')[0] for r in requires('torch') if r.startswith('nvidia-nccl')))")"
-	$(PY) -W ignore -c "import torch, torchquantum, pyvqnet, peft, gradio, qllm; print('setup ok: torch', torch.__version__)"
+	$(PY) -W ignore -c "import qllm, torch, torchquantum, pyvqnet, peft, gradio; print('setup ok: torch', torch.__version__)"
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: setup
