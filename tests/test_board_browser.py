@@ -745,6 +745,7 @@ def test_chat_reads_the_circuits_with_shots_and_a_refused_load_keeps_the_model(p
     page.click("#load_model")
     wait_for(lambda: "100 shots (seed 0)" in status(page, "chat_status"), 120, "the load to say how it reads", page)
     send_chat(page, "Hello")
+    settled_reply(page)  # the reply's last updates (each sets the status line) have landed
     fill(page, "chat_noise", "depolarizing=2")  # a person's slip: the load is refused, the loaded model stays
     page.click("#load_model")
     wait_for(lambda: "⚠ --noise: depolarizing is a probability" in status(page, "chat_status"), 60, "the refusal")
