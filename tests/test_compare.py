@@ -104,18 +104,24 @@ def test_the_boards_compare_draws_one_band_per_experiment_with_several_seeds(tmp
     assert len(band) == 1 and list(band[0].y) == [3.0, 2.0, 1.0]
 
 
-def test_scoring_reads_the_circuits_of_vqc_and_tq_runs_only(saves, monkeypatch):
-    """`--shots` / `--noise` reach the exact-match scoring of circuit runs, in a folder of their own."""
+def recorded_commands(monkeypatch) -> list[list[str]]:
+    """The commands compare would run, recorded instead (each "fails", so nothing is read back)."""
     import subprocess
 
-    from qllm.compare.workflow import RunOutcome, plan_compare, score_one
-
-    commands = []
+    commands: list[list[str]] = []
     monkeypatch.setattr(
         subprocess,
         "run",
         lambda command, **_: commands.append(command) or subprocess.CompletedProcess(command, 1, "", "x"),
     )
+    return commands
+
+
+def test_scoring_reads_the_circuits_of_vqc_and_tq_runs_only(saves, monkeypatch):
+    """`--shots` / `--noise` reach the exact-match scoring of circuit runs, in a folder of their own."""
+    from qllm.compare.workflow import RunOutcome, plan_compare, score_one
+
+    commands = recorded_commands(monkeypatch)
     plan, _ = plan_compare(["--preset", "quick", "--methods", "vqc,lora", "--shots", "1000", "--noise", "0.001"])
     score_one(plan, RunOutcome("vqc", 42, str(saves / "vqc"), True))
     score_one(plan, RunOutcome("lora", 42, str(saves / "lora"), True))
@@ -126,16 +132,9 @@ def test_scoring_reads_the_circuits_of_vqc_and_tq_runs_only(saves, monkeypatch):
 
 
 def test_a_comparison_on_a_quantized_base_trains_and_scores_on_it(saves, monkeypatch):
-    import subprocess
-
     from qllm.compare.workflow import RunOutcome, plan_compare, score_one
 
-    commands = []
-    monkeypatch.setattr(
-        subprocess,
-        "run",
-        lambda command, **_: commands.append(command) or subprocess.CompletedProcess(command, 1, "", "x"),
-    )
+    commands = recorded_commands(monkeypatch)
     plan, _ = plan_compare(["--preset", "quick", "--methods", "vqc,lora", "--quantization_bit", "4"])
     train_flags = plan.run_argv("vqc", plan.seeds[0])
     assert train_flags[train_flags.index("--quantization_bit") + 1] == "4"

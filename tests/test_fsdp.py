@@ -23,6 +23,7 @@ import torch
 
 from qllm.errors import ArgumentError
 from qllm.hparams.parser import get_train_args
+from qllm.paths import PROJECT_ROOT
 
 WORKER = Path(__file__).resolve().parent / "fsdp_worker.py"
 TOLERANCE = 1e-4  # relative, on losses and logits (measured: ~1e-7)
@@ -70,29 +71,24 @@ def test_two_sharded_processes_match_one_process(tmp_path, method):
     assert (ours - theirs).abs().max().item() <= TOLERANCE * theirs.abs().max().item(), "reloaded in one process"
 
 
-def test_fsdp_with_one_process_is_refused(monkeypatch):
-    monkeypatch.setenv("WORLD_SIZE", "1")
+DS_Z2 = str(PROJECT_ROOT / "examples" / "deepspeed" / "ds_z2_config.json")
+
+
+@pytest.mark.parametrize(
+    ("processes", "flags", "field", "reason"),
+    [
+        (1, ["--fsdp", "full_shard auto_wrap"], "fsdp", "nproc_per_node 2"),
+        # accelerate 1.15 sets FSDP and DeepSpeed up only off the CPU: on 2 CPU processes both trained as plain DDP
+        (2, ["--fsdp", "full_shard auto_wrap"], "fsdp", "GPUs only"),
+        (2, ["--deepspeed", DS_Z2], "deepspeed", "GPUs only"),
+    ],
+)
+def test_sharding_that_cannot_happen_is_refused_with_the_reason(monkeypatch, tmp_path, processes, flags, field, reason):
+    if torch.cuda.device_count() >= processes and reason == "GPUs only":
+        pytest.skip("on GPUs accelerate shards")
+    monkeypatch.setenv("WORLD_SIZE", str(processes))
     with pytest.raises(ArgumentError) as caught:
-        get_train_args(["--model_name_or_path", "qllm-tiny", "--dataset", "qllm_tasks", "--output_dir", "unused",
-                        "--fsdp", "full_shard auto_wrap"])  # fmt: skip
-    assert caught.value.field == "fsdp" and "nproc_per_node 2" in caught.value.message
-    assert not Path("unused").exists()
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="on GPUs accelerate shards")
-def test_fsdp_on_cpu_processes_is_refused_with_the_reason(monkeypatch):
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    with pytest.raises(ArgumentError) as caught:
-        get_train_args(["--model_name_or_path", "qllm-tiny", "--dataset", "qllm_tasks", "--output_dir", "unused",
-                        "--fsdp", "full_shard auto_wrap"])  # fmt: skip
-    assert caught.value.field == "fsdp" and "GPUs only" in caught.value.message
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="on GPUs accelerate runs DeepSpeed")
-def test_deepspeed_on_cpu_processes_is_refused_with_the_reason(monkeypatch):
-    """accelerate 1.15 sets DeepSpeed up only off the CPU: a ZeRO-2 run on 2 CPU processes trained as plain DDP."""
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    with pytest.raises(ArgumentError) as caught:
-        get_train_args(["--model_name_or_path", "qllm-tiny", "--dataset", "qllm_tasks", "--output_dir", "unused",
-                        "--deepspeed", "examples/deepspeed/ds_z2_config.json"])  # fmt: skip
-    assert caught.value.field == "deepspeed" and "GPUs only" in caught.value.message
+        get_train_args(["--model_name_or_path", "qllm-tiny", "--dataset", "qllm_tasks",
+                        "--output_dir", str(tmp_path / "run"), *flags])  # fmt: skip
+    assert caught.value.field == field and reason in caught.value.message
+    assert not (tmp_path / "run").exists()

@@ -144,3 +144,27 @@ def test_our_layers_refuse_to_merge_into_a_quantized_layer():
     model = attach_adapter(base, FinetuningArguments(finetuning_type="qpa"), None, is_trainable=False)
     with pytest.raises(ValueError, match="cannot merge into a quantized layer"):
         model.merge_and_unload()
+
+
+def test_an_evaluation_on_a_quantized_base_says_so_in_its_results_and_on_the_board(trained, tmp_path):
+    from qllm.eval.workflow import run_eval
+    from qllm.webui.handlers.evaluate import reading_text
+
+    folder = trained["vqc", 4][0]
+    results = run_eval({"model_name_or_path": "qllm-tiny", "template": "qwen", "task": "mmlu_sample", "n_shot": 0,
+                        "task_dir": str(tmp_path / "no_real_files"), "adapter_name_or_path": str(folder),
+                        "quantization_bit": 4, "save_dir": str(tmp_path)})  # fmt: skip
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["quantization_bit"] == 4 and results["table"].endswith("· base in 4 bits")
+    assert reading_text(saved, "en") == "base in 4 bits", "the board's note and history say it"
+
+
+def test_only_a_4_bit_base_is_sharded_and_its_weights_are_stored_to_split():
+    from qllm.model.quantization import bnb_config, check_sharded_quantization
+
+    with pytest.raises(ArgumentError, match="8-bit base cannot be sharded"):
+        check_sharded_quantization(8, sharded=True)
+    check_sharded_quantization(4, sharded=True)
+    check_sharded_quantization(8, sharded=False)
+    assert bnb_config(4, "nf4", True, torch.bfloat16, sharded=True).bnb_4bit_quant_storage == torch.bfloat16
+    assert bnb_config(4, "nf4", True, torch.bfloat16).bnb_4bit_quant_storage == torch.uint8

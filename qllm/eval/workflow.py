@@ -113,6 +113,9 @@ def run_eval(source: Source) -> dict[str, Any]:
     }
     scored, table = score(loaded, task, eval_args, data_args, measurement_args.measurement())
     results.update(scored)
+    if model_args.quantization_bit is not None:  # a quantized base's score is not the float model's
+        results["quantization_bit"] = model_args.quantization_bit
+        table += f" · base in {model_args.quantization_bit} bits"
     results["table"] = table
     if eval_args.save_dir:
         path = Path(eval_args.save_dir) / RESULTS_FILE

@@ -49,8 +49,9 @@ class ModelArguments:
 
         check_quantization(self.quantization_bit, self.quantization_type)
 
-    def quantization_config(self, compute_dtype: str) -> Any:
-        """transformers' BitsAndBytesConfig for --quantization_bit (None for a float base)."""
+    def quantization_config(self, compute_dtype: str, sharded: bool = False) -> Any:
+        """transformers' BitsAndBytesConfig for --quantization_bit (None for a float base); ``sharded``: for FSDP
+        or ZeRO-3, which split the quantized weights across processes (`bnb_config`)."""
         import torch
 
         from qllm.model.quantization import bnb_config
@@ -58,7 +59,11 @@ class ModelArguments:
         if self.quantization_bit is None:
             return None
         return bnb_config(
-            self.quantization_bit, self.quantization_type, self.double_quantization, getattr(torch, compute_dtype)
+            self.quantization_bit,
+            self.quantization_type,
+            self.double_quantization,
+            getattr(torch, compute_dtype),
+            sharded,
         )
 
     @property

@@ -29,6 +29,7 @@ from qllm.hparams.generating_args import GeneratingArguments
 from qllm.hparams.measurement_args import MeasurementArguments
 from qllm.hparams.model_args import ModelArguments
 from qllm.hparams.training_args import TrainingArguments
+from qllm.model.quantization import check_sharded_quantization
 
 Source = Sequence[str] | dict[str, Any] | None
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
@@ -168,6 +169,7 @@ def get_train_args(source: Source) -> TrainArgs:
         )
     if not data_args.dataset_names:
         raise ArgumentError("dataset", "is required for training; e.g. --dataset qllm_tasks")
+    check_sharded_quantization(model_args.quantization_bit, training_args.shards_parameters)
     return model_args, data_args, training_args, finetuning_args
 
 

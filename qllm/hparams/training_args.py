@@ -34,7 +34,7 @@ def check_sharding(fsdp: str | bool | None, deepspeed: str | dict | None, proces
             raise ArgumentError(
                 "fsdp",
                 "accelerate shards with FSDP on GPUs only; on CPU processes the run would be plain data "
-                "parallelism: drop --fsdp here (2 processes still split the batch)",
+                "parallelism: train without sharding here (2 processes still split the batch)",
             )
     if isinstance(deepspeed, str) and deepspeed:
         path = Path(deepspeed)
@@ -48,7 +48,7 @@ def check_sharding(fsdp: str | bool | None, deepspeed: str | dict | None, proces
             raise ArgumentError(
                 "deepspeed",
                 "accelerate uses DeepSpeed on GPUs only; on CPU processes the run would be plain data "
-                "parallelism: drop --deepspeed here (2 processes still split the batch)",
+                "parallelism: train without sharding here (2 processes still split the batch)",
             )
         if importlib.util.find_spec("deepspeed") is None:
             raise ArgumentError(
@@ -167,6 +167,13 @@ class TrainingArguments(HfTrainingArguments):
                 f"launch at most {torch.cuda.device_count()} (torchrun --nproc_per_node)",
             )
         check_sharding(self.fsdp, self.deepspeed, int(os.environ.get("WORLD_SIZE", "1")))
+
+    @property
+    def shards_parameters(self) -> bool:
+        """FSDP or DeepSpeed ZeRO-3: every parameter, the base's included, is split across the processes."""
+        from transformers.integrations import is_deepspeed_zero3_enabled
+
+        return bool(self.fsdp) or is_deepspeed_zero3_enabled()
 
     @property
     def base_dtype(self) -> str:

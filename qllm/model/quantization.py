@@ -37,8 +37,23 @@ def check_quantization(bits: int | None, quant_type: str) -> None:
         )
 
 
-def bnb_config(bits: int, quant_type: str, double_quantization: bool, compute_dtype: Any):
-    """transformers' `BitsAndBytesConfig` for these flags; 4-bit layers compute in ``compute_dtype``."""
+def check_sharded_quantization(bits: int | None, sharded: bool) -> None:
+    """Only 4-bit bases shard (FSDP, ZeRO-3): bitsandbytes' 8-bit weights do not split across processes."""
+    if bits == 8 and sharded:
+        raise ArgumentError(
+            "quantization_bit",
+            "an 8-bit base cannot be sharded (bitsandbytes' 8-bit weights do not split across processes); "
+            "use --quantization_bit 4 with FSDP or ZeRO-3, or train without sharding",
+        )
+
+
+def bnb_config(bits: int, quant_type: str, double_quantization: bool, compute_dtype: Any, sharded: bool = False):
+    """transformers' `BitsAndBytesConfig` for these flags; 4-bit layers compute in ``compute_dtype``.
+
+    ``sharded`` (FSDP, ZeRO-3): the packed 4-bit weights are stored in ``compute_dtype`` elements, as
+    the base's other weights are, so that the sharding splits them like any other (FSDP-QLoRA in
+    transformers' and peft's docs); only 4-bit bases shard.
+    """
     from transformers import BitsAndBytesConfig
 
     if bits == 8:
@@ -48,6 +63,7 @@ def bnb_config(bits: int, quant_type: str, double_quantization: bool, compute_dt
         bnb_4bit_quant_type=quant_type,
         bnb_4bit_use_double_quant=double_quantization,
         bnb_4bit_compute_dtype=compute_dtype,
+        bnb_4bit_quant_storage=compute_dtype if sharded else None,
     )
 
 

@@ -121,7 +121,7 @@ def run_train(source: Source, callbacks: Sequence[TrainerCallback] = ()) -> Trai
         model_args.model_name_or_path,
         dtype=training_args.base_dtype,
         cache_dir=model_args.cache_dir,
-        quantization=model_args.quantization_config(training_args.base_dtype),
+        quantization=model_args.quantization_config(training_args.base_dtype, training_args.shards_parameters),
     )
     set_seed(training_args.seed)  # the adapter's starting weights are drawn now: the same --seed, the same start
     model = attach_adapter(model, finetuning_args, model_args.adapter_name_or_path, is_trainable=True)

@@ -417,6 +417,7 @@ MESSAGES.update(
         "sweep_points": {"en": "point {done} of {total}", "zh": "第 {done}/{total} 个点"},
         "reading_shots": {"en": "{shots} shots (seed {seed})", "zh": "{shots} 次测量（种子 {seed}）"},
         "reading_noise": {"en": "noise {noise}", "zh": "噪声 {noise}"},
+        "reading_quantized": {"en": "base in {bits} bits", "zh": "基座 {bits} 比特"},
         "reading_ablated": {"en": "circuit output ablated ({ablation})", "zh": "线路输出消融（{ablation}）"},
         "sweep_resumable": {
             "en": "The points scored so far are kept: Start sweep with the same settings goes on from them.",

@@ -97,13 +97,20 @@ def result_rows(result: dict, lang: str = "en") -> list[list]:
 
 
 def reading_text(result: dict, lang: str) -> str:
-    """How an evaluation read the adapter's circuits, in ``lang`` ("" when exactly): "1000 shots (seed 0), ..."."""
+    """How an evaluation read the model, in ``lang`` ("" when as trained, exactly): its base's quantization and
+    its circuits' reading, "base in 4 bits, 1000 shots (seed 0), ..."."""
+    parts = (
+        [text("reading_quantized", lang).format(bits=result["quantization_bit"])]
+        if "quantization_bit" in result
+        else []
+    )
     measurement = result.get("measurement")
     if not measurement:
-        return ""
+        return ", ".join(parts)
     if measurement["ablation"] != "none":
-        return text("reading_ablated", lang).format(ablation=measurement["ablation"])
-    parts = [text("reading_shots", lang).format(**measurement)] if measurement["shots"] else []
+        return ", ".join([*parts, text("reading_ablated", lang).format(ablation=measurement["ablation"])])
+    if measurement["shots"]:
+        parts.append(text("reading_shots", lang).format(**measurement))
     if measurement["noise"] != "0":
         parts.append(text("reading_noise", lang).format(**measurement))
     return ", ".join(parts)
@@ -141,7 +148,7 @@ def eval_history(model: str, lang: str = "en") -> list[list[Any]]:
             )
         else:
             scores = ", ".join(f"{text(k, lang)} {v:.1f}" for k, v in result.get("categories", {}).items())
-        if reading_text(result, lang):  # a noisy or sampled reading is not the adapter's own score
+        if reading_text(result, lang):  # a noisy, sampled or quantized reading is not the adapter's own score
             scores += f" · {reading_text(result, lang)}"
         data = result.get("data", "")
         if data.startswith(BUNDLED_SAMPLE):  # results.json keeps the CLI's English words; the table shows the page's
