@@ -1,4 +1,4 @@
-"""Where a short training step's time goes: torch.profiler over LoRA, vqc, tq and quanTA side by side.
+"""Where a short training step's time goes: torch.profiler over every method side by side, eager and compiled.
 
     python benchmarks/profile_step.py        # writes benchmarks/results/profile_step.md
 
@@ -8,7 +8,8 @@ qllm-tiny.  For each method: the step time (median over 5 rounds in which the me
 turns, 4 steps each, so that drift in the machine's speed hits all alike), the number of
 aten operations per step under the profiler (the fixed cost a short batch pays per
 operation), and the operations taking most self CPU time.  The step is forward + backward
-+ AdamW, as the Trainer runs it.
++ AdamW, as the Trainer runs it.  The same step with the model under `torch.compile` (inductor,
+what `--torch_compile` does) takes its turns too: its step time is the last two columns.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from torch.profiler import ProfilerActivity, profile
 from qllm.hparams.finetuning_args import FinetuningArguments
 
 RESULTS = Path(__file__).resolve().parent / "results" / "profile_step.md"
-METHODS = ("lora", "vqc", "tq", "quanTA")
+METHODS = ("lora", "vqc", "tq", "quanTA", "qpa")
 BATCH, TOKENS, STEPS = 4, 60, 5
 
 
@@ -40,15 +41,16 @@ def tiny_model():
 MODELS = {"Qwen2.5-0.5B shape, 4 layers": lambda: qwen_shaped_model(vocab_size=4096), "qllm-tiny": tiny_model}
 
 
-def training_step(make_model, method: str):
+def training_step(make_model, method: str, compiled: bool = False):
     torch.manual_seed(0)
     config = FinetuningArguments(finetuning_type=method, lora_target="q_proj,v_proj").peft_config()
     model = get_peft_model(make_model(), config)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     ids = torch.randint(0, model.config.vocab_size, (BATCH, TOKENS))
+    forward = torch.compile(model) if compiled else model
 
     def step() -> None:
-        model(input_ids=ids, labels=ids).loss.backward()
+        forward(input_ids=ids, labels=ids).loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
@@ -57,7 +59,7 @@ def training_step(make_model, method: str):
     return step
 
 
-def step_times(steps: dict, rounds: int = 5, per_round: int = 4) -> dict[str, float]:
+def step_times(steps: dict, rounds: int = 5, per_round: int = 4) -> dict:
     """Median ms per step; the methods take turns round after round."""
     times: dict[str, list[float]] = {method: [] for method in steps}
     for _ in range(rounds):
@@ -98,19 +100,22 @@ def main() -> None:
     for model_name, make_model in MODELS.items():
         steps = {method: training_step(make_model, method) for method in METHODS}
         results = {method: profile_step(step) for method, step in steps.items()}
-        for method, ms in step_times(steps).items():
-            results[method]["ms"] = ms
+        compiled = {(method, "compiled"): training_step(make_model, method, compiled=True) for method in METHODS}
+        times = step_times({**steps, **compiled})
+        for method in METHODS:
+            results[method].update(ms=times[method], compiled_ms=times[(method, "compiled")])
         lora = results["lora"]
         lines += [
             "",
             f"## {model_name}",
             "",
-            "| method | step ms | x LoRA | aten ops / step | x LoRA | most self CPU time per step |",
-            "|---|---:|---:|---:|---:|---|",
+            "| method | step ms | x LoRA | aten ops / step | x LoRA | most self CPU time per step | compiled step ms "
+            "| x LoRA compiled |",
+            "|---|---:|---:|---:|---:|---|---:|---:|",
         ]
         lines += [
             f"| {m} | {r['ms']:.0f} | {r['ms'] / lora['ms']:.2f} | {r['ops']:,.0f} | {r['ops'] / lora['ops']:.2f} | "
-            f"{r['top']} |"
+            f"{r['top']} | {r['compiled_ms']:.0f} | {r['compiled_ms'] / lora['compiled_ms']:.2f} |"
             for m, r in results.items()
         ]
     lines.append("")
