@@ -27,8 +27,8 @@ LOCALES: dict[str, dict[str, dict[str, str]]] = {
         "zh": {"label": "模板", "info": "对话模板；auto 为分词器自带模板"},
     },
     "quantization_bit": {
-        "en": {"label": "Quantization", "info": "load the base in 8 or 4 bits (bitsandbytes); adapters stay float32"},
-        "zh": {"label": "量化", "info": "以 8 或 4 比特加载基座模型（bitsandbytes）；适配器仍为 float32"},
+        "en": {"label": "Quantization", "info": "base in 8 or 4 bits"},
+        "zh": {"label": "量化", "info": "基座 8 或 4 比特"},
     },
     "adapter": {
         "en": {"label": "Adapter", "info": "saved runs of this model and method (checkpoints too)"},
