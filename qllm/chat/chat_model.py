@@ -15,6 +15,7 @@ from qllm.adapters.circuit.measurement import apply_measurement
 from qllm.errors import ArgumentError
 from qllm.hparams.parser import Source, get_infer_args
 from qllm.model.inference import adapter_methods, load_for_inference
+from qllm.model.quantization import base_in_words
 
 Message = dict[str, str]
 
@@ -39,7 +40,7 @@ class ChatModel:
             f" + {model_args.adapter_name_or_path}" if model_args.adapter_name_or_path else ""
         )
         if model_args.quantization_bit is not None:  # the base's own numbers are not the float model's
-            self.description += f" · base in {model_args.quantization_bit} bits"
+            self.description += f" · {base_in_words(model_args.quantization_bit)}"
         if not measurement.exact:  # say how the circuits are read: a noisy chat is not the adapter's own
             self.description += f" · {measurement.in_words()}"
 

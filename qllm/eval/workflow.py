@@ -16,6 +16,7 @@ from qllm.eval.registry import Task, find_task
 from qllm.eval.tasks import resolve_task_dir
 from qllm.hparams.parser import Source, get_eval_args
 from qllm.model.inference import adapter_methods, load_for_inference
+from qllm.model.quantization import base_in_words
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def run_eval(source: Source) -> dict[str, Any]:
     results.update(scored)
     if model_args.quantization_bit is not None:  # a quantized base's score is not the float model's
         results["quantization_bit"] = model_args.quantization_bit
-        table += f" · base in {model_args.quantization_bit} bits"
+        table += f" · {base_in_words(model_args.quantization_bit)}"
     results["table"] = table
     if eval_args.save_dir:
         path = Path(eval_args.save_dir) / RESULTS_FILE

@@ -37,6 +37,11 @@ def check_quantization(bits: int | None, quant_type: str) -> None:
         )
 
 
+def base_in_words(bits: int) -> str:
+    """How a score or a loaded model says its base was quantized: "base in 4 bits"."""
+    return f"base in {bits} bits"
+
+
 def check_sharded_quantization(bits: int | None, sharded: bool) -> None:
     """Only 4-bit bases shard (FSDP, ZeRO-3): bitsandbytes' 8-bit weights do not split across processes."""
     if bits == 8 and sharded:

@@ -126,6 +126,11 @@ FORM_OWNED = {
 }
 
 
+def quantization_bit(choice: str | None) -> int | None:
+    """The top bar's Quantization -> `--quantization_bit` (None: a float base)."""
+    return None if choice in (None, "", "none") else int(choice)
+
+
 def form_to_args(
     values: dict[str, Any], model: str, method: str, template: str | None, quantization: str | None = "none"
 ) -> dict[str, Any]:
@@ -156,7 +161,7 @@ def form_to_args(
         "model_name_or_path": model,
         "finetuning_type": method,
         "template": template or None,
-        "quantization_bit": None if quantization in (None, "", "none") else int(quantization),
+        "quantization_bit": quantization_bit(quantization),
         "do_train": True,
     }
     for field in FIELDS:

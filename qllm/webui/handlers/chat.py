@@ -13,6 +13,7 @@ from qllm.errors import ArgumentError
 from qllm.webui.chat_session import ChatSession, conversation
 from qllm.webui.locales import LANGUAGES, text
 from qllm.webui.saves import run_folder
+from qllm.webui.train_form import quantization_bit
 from qllm.webui.wiring import Updates
 
 SEND_INPUTS = ("lang", "chatbot", "message", "system", "max_new_tokens", "temperature", "top_p")
@@ -39,8 +40,8 @@ def load(
     adapter's circuits read from ``shots`` shots on a device with ``noise`` when set; the base in 8 or 4
     bits when the top bar's Quantization says so."""
     args = {"model_name_or_path": model, "template": template, "finetuning_type": method}
-    if quantization not in (None, "", "none"):
-        args["quantization_bit"] = int(quantization)
+    if quantization_bit(quantization) is not None:
+        args["quantization_bit"] = quantization_bit(quantization)
     if shots:
         args["shots"] = int(shots)
     if noise and noise.strip() not in ("", "0"):

@@ -26,6 +26,7 @@ from qllm.webui.log_view import last_lines
 from qllm.webui.monitor import RunMonitor
 from qllm.webui.runner import Job, Runner, write_args
 from qllm.webui.saves import SAVES, adapter_folder, list_adapters, model_folder
+from qllm.webui.train_form import quantization_bit
 from qllm.webui.wiring import Updates
 
 BUNDLED_SAMPLE = "bundled sample"  # how qllm.eval.public_benchmarks.describe_source names the bundled questions
@@ -223,8 +224,8 @@ def start(
             args["lang"] = language
         if scored:
             args["adapter_name_or_path"] = str(run)
-        if quantization not in (None, "", "none"):
-            args["quantization_bit"] = int(quantization)
+        if quantization_bit(quantization) is not None:
+            args["quantization_bit"] = quantization_bit(quantization)
         if adapter_method in CIRCUIT_METHODS and reading.active:
             args.update(
                 shots=reading.shots, noise=reading.noise_model.spec(), circuit_ablation=reading.circuit_ablation
