@@ -123,7 +123,8 @@ def training_step_child(method: str, repeats: int, shape: str) -> None:
     batch, tokens, vocab_size = STEP_SHAPES[shape]
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = get_peft_model(qwen_shaped_model(vocab_size), peft_config(method, ["q_proj", "v_proj"])).to(device)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=1e-4, fused=True)  # the Trainer's default, adamw_torch_fused
     ids = torch.randint(0, vocab_size, (batch, tokens), device=device)
 
     def step() -> None:

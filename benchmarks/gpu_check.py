@@ -2,17 +2,27 @@
 
     python benchmarks/gpu_check.py                 # on a CUDA machine: writes benchmarks/results/gpu.md
     python benchmarks/gpu_check.py --smoke         # anywhere: a 2-layer, narrow model, 3 steps, nothing written
+    python benchmarks/gpu_check.py --settings train.sh --methods lora quanTA   # a part of the table
     python benchmarks/gpu_check.py --quantization_bit 4                       # on a 4-bit base (QLoRA-style)
     python benchmarks/gpu_check.py --fsdp                                     # sharded over every GPU (2 or more)
     python benchmarks/gpu_check.py --deepspeed examples/deepspeed/ds_z3_config.json   # ZeRO-3 over every GPU
 
 The model has Qwen2.5-0.5B's shape (24 layers, hidden 896, 14/2 heads, vocabulary 151936)
-with random weights, made locally (no download), and qllm-tiny's tokenizer.  Each method x
-compute type trains in its own process (its own peak memory) through `qllm train` on
-`qllm_tasks` (batch 4); reported: median step time after warm-up, tokens per second, peak
-GPU memory and its ratio to LoRA's, whether every loss was finite, and the largest
+with random weights, made locally (no download), and qllm-tiny's tokenizer.  Two settings:
+
+* ``train.sh``: the upstream quantum-llm train.sh's setting — batch 1, gradient accumulation 8,
+  cutoff 1024, on alpaca-length examples made here (a ~40-token instruction, a 400-token
+  response; every example the same length, so a compiled model is not recompiled per step) —
+  eager and under ``--torch_compile``;
+* ``short``: batch 4 of the bundled ``qllm_tasks`` (~30 tokens each), eager: the launch-bound case.
+
+Each setting x compile x compute type x method trains in its own process (its own peak
+memory) through `qllm train`; reported: the median optimizer-step time after 2 warm-up steps
+(the first compiled step compiles) and its ratio to LoRA's, tokens per second of those steps,
+peak GPU memory and its ratio to LoRA's, whether every loss was finite, and the largest
 relative difference between an adapted layer's update under autocast and a float32
-recomputation of it.  With --quantization_bit, --fsdp or --deepspeed every run gets the flag
+recomputation of it.  The table is rewritten after every run, so a run cut short keeps what
+it measured.  With --quantization_bit, --fsdp or --deepspeed every run gets the flag
 (sharded runs under torchrun, one process per GPU; the first process reports, its own GPU's
 peak memory) and the table goes to gpu_<setting>.md beside gpu.md.
 """
@@ -28,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gpu.md"
@@ -39,7 +50,65 @@ METHODS = {
     "quanTA zero_last": ["--finetuning_type", "quanTA", "--quanta_init", "zero_last"],
     "qpa": ["--finetuning_type", "qpa"],
 }
+DEFAULT_METHODS = ["lora", "vqc", "tq", "quanTA", "qpa"]
 COMPUTE_TYPES = ("fp16", "bf16")  # the flags --fp16 / --bf16
+LONG_DATASET = "alpaca_length"  # made by `make_dataset` in the scratch folder
+PROMPT_TOKENS, RESPONSE_TOKENS = 40, 400
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A training setting of the check: its `qllm train` flags, optimizer steps per run, and whether it also runs
+    under --torch_compile."""
+
+    flags: tuple[str, ...]
+    steps: int
+    compiled_too: bool
+    examples_per_step: int
+
+    def train_flags(self, steps: int, dataset_dir: Path) -> list[str]:
+        flags = [*self.flags, "--max_samples", str(steps * self.examples_per_step + 8)]
+        return flags + (["--dataset_dir", str(dataset_dir)] if LONG_DATASET in self.flags else [])
+
+
+SETTINGS = {
+    "train.sh": Setting(
+        tuple(
+            f"--dataset {LONG_DATASET} --per_device_train_batch_size 1 --gradient_accumulation_steps 8 "
+            "--cutoff_len 1024".split()
+        ),
+        steps=4,
+        compiled_too=True,
+        examples_per_step=8,
+    ),  # fmt: skip
+    "short": Setting(("--dataset", "qllm_tasks", "--per_device_train_batch_size", "4"), 12, False, 4),
+}
+
+
+def make_dataset(folder: Path, examples: int) -> None:
+    """Alpaca-format examples of the upstream train.sh's length: every one PROMPT_TOKENS + RESPONSE_TOKENS long.
+
+    Built from words that are one token each in qllm-tiny's tokenizer (leading space, letters only),
+    so every example has the same token count and a compiled model sees one shape.
+    """
+    import random
+
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(_tiny_path())
+    words = [w for w in map(tokenizer.decode, ([i] for i in range(len(tokenizer)))) if w[:1] == " " and w[1:].isalpha()]
+    pick = random.Random(0)
+    records = [
+        {
+            "instruction": "".join(pick.choices(words, k=PROMPT_TOKENS)).strip(),
+            "input": "",
+            "output": "".join(pick.choices(words, k=RESPONSE_TOKENS)).strip(),
+        }
+        for _ in range(examples)
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{LONG_DATASET}.json").write_text(json.dumps(records), encoding="utf-8")
+    (folder / "dataset_info.json").write_text(json.dumps({LONG_DATASET: {"file_name": f"{LONG_DATASET}.json"}}))
 
 
 def make_model(folder: Path, smoke: bool) -> None:
@@ -55,7 +124,7 @@ def make_model(folder: Path, smoke: bool) -> None:
         )
     torch.manual_seed(0)
     config = Qwen2Config(**shape, tie_word_embeddings=True, max_position_embeddings=4096)
-    Qwen2ForCausalLM(config).save_pretrained(folder)
+    Qwen2ForCausalLM(config).to(torch.bfloat16).save_pretrained(folder)  # half the bytes; loaded in the run's dtype
     AutoTokenizer.from_pretrained(_tiny_path()).save_pretrained(folder)
 
 
@@ -84,8 +153,7 @@ def run_one(model: str, method: str, compute: str, steps: int, out: Path, extra:
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - self.start)
 
-    flags = ["--model_name_or_path", model, "--dataset", "qllm_tasks", "--max_samples", str(steps * 4 + 8),
-             "--max_steps", str(steps), "--per_device_train_batch_size", "4", "--logging_steps", "1",
+    flags = ["--model_name_or_path", model, "--max_steps", str(steps), "--logging_steps", "1",
              "--learning_rate", "1e-4", "--output_dir", str(out), "--save_strategy", "no", f"--{compute}",
              *METHODS[method], *extra]  # fmt: skip
     if torch.cuda.is_available():
@@ -93,12 +161,13 @@ def run_one(model: str, method: str, compute: str, steps: int, out: Path, extra:
     outcome = run_train(flags, callbacks=[StepTimer()])
     losses = [r["loss"] for r in read_log(out) if r.get("loss") is not None]
     warm = times[2:] or times
-    tokens = outcome.metrics.get("num_input_tokens_seen", 0)
+    tokens_per_step = outcome.metrics.get("num_input_tokens_seen", 0) / max(len(times), 1)
+    step_seconds = statistics.median(warm)
     return {
         "method": method,
         "compute": compute,
-        "step_ms": 1000 * statistics.median(warm),
-        "tokens_per_second": tokens / max(sum(times), 1e-9),
+        "step_ms": 1000 * step_seconds,
+        "tokens_per_second": tokens_per_step / step_seconds,
         "peak_mb": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else float("nan"),
         "finite": bool(losses) and all(map(lambda v: v == v and abs(v) != float("inf"), losses)),
         "update_error": update_error(outcome.model, compute),
@@ -133,24 +202,28 @@ def update_error(model, compute: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="a narrow 2-layer model, 3 steps; writes nothing")
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
-                        help="the methods to run (all by default); keep lora for the memory ratio")  # fmt: skip
+    parser.add_argument("--steps", type=int, help="optimizer steps per run (default: the setting's)")
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
+    parser.add_argument("--no_compile", action="store_true", help="skip the --torch_compile runs")
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=DEFAULT_METHODS,
+                        help="the methods to run; keep lora for the ratios")  # fmt: skip
+    parser.add_argument("--output", type=Path, help="where the table goes (default: results/gpu.md or gpu_<flags>.md)")
     parser.add_argument("--quantization_bit", type=int, choices=(4, 8), help="train every method on a quantized base")
     parser.add_argument("--fsdp", action="store_true", help="shard with FSDP over every GPU (needs 2 or more)")
     parser.add_argument("--deepspeed", metavar="CONFIG", help="a DeepSpeed config, over every GPU (needs 2 or more)")
     parser.add_argument("--one", nargs=4, metavar=("MODEL", "METHOD", "COMPUTE", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--run_flags", nargs=argparse.REMAINDER, default=[], help=argparse.SUPPRESS)
     options = parser.parse_args()
-    extra = setting_flags(options)
-    if options.one:
+    if options.one:  # a child run: every `qllm train` flag of its setting comes in --run_flags
         model, method, compute, out = options.one
-        result = run_one(model, method, compute, options.steps, Path(out), extra)
+        result = run_one(model, method, compute, options.steps, Path(out), options.run_flags)
         if int(os.environ.get("RANK", "0")) == 0:
             print("RESULT " + json.dumps(result))
         return
 
     import torch
 
+    extra = setting_flags(options)
     if not torch.cuda.is_available() and not options.smoke:
         raise SystemExit("no CUDA GPU here: run with --smoke for the CPU path, or on a GPU machine")
     launcher = [sys.executable]
@@ -159,28 +232,34 @@ def main() -> None:
         if gpus < 2:
             raise SystemExit(f"--fsdp / --deepspeed shard over 2 or more GPUs; this machine has {gpus}")
         launcher += ["-m", "torch.distributed.run", "--nproc_per_node", str(gpus)]
-    steps = 3 if options.smoke else options.steps
+    setting_name = "_".join(flag.lstrip("-") for flag in extra if flag.startswith("--"))
+    output = options.output or (RESULTS.with_name(f"gpu_{setting_name}.md") if setting_name else RESULTS)
     rows = []
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        model = Path(scratch) / "qwen2.5-0.5b-shaped"
+        model, data = Path(scratch) / "qwen2.5-0.5b-shaped", Path(scratch) / "data"
         make_model(model, options.smoke)
-        for compute in COMPUTE_TYPES:
-            for method in options.methods:
-                command = [*launcher, __file__, *sys.argv[1:], "--steps", str(steps), "--one", str(model), method,
-                           compute, str(Path(scratch) / f"{method}-{compute}".replace(" ", "_"))]  # fmt: skip
-                done = subprocess.run(command, capture_output=True, text=True)
-                line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-                if line is None:
-                    rows.append({"method": method, "compute": compute, "error": done.stderr[-400:]})
-                else:
-                    rows.append(json.loads(line[len("RESULT ") :]))
-                print(json.dumps(rows[-1]), flush=True)
-    report = render(rows, steps, options.smoke, extra)
+        make_dataset(data, 64)
+        for name in options.settings:
+            setting = SETTINGS[name]
+            steps = 3 if options.smoke else options.steps or setting.steps
+            for compiled in (False, True) if setting.compiled_too and not options.no_compile else (False,):
+                for compute in COMPUTE_TYPES:
+                    for method in options.methods:
+                        run_flags = setting.train_flags(steps, data) + (["--torch_compile"] if compiled else [])
+                        out = Path(scratch) / f"{name}-{compiled}-{method}-{compute}".replace(" ", "_")
+                        command = [*launcher, __file__, "--steps", str(steps), "--one", str(model), method,
+                                   compute, str(out), "--run_flags", *extra, *run_flags]  # fmt: skip
+                        done = subprocess.run(command, capture_output=True, text=True)
+                        line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+                        row = {"error": done.stderr[-400:]} if line is None else json.loads(line[len("RESULT ") :])
+                        rows.append({**row, "method": method, "compute": compute, "setting": name,
+                                     "compiled": compiled, "steps": steps})  # fmt: skip
+                        print(json.dumps(rows[-1]), f"({time.perf_counter() - started:.0f} s)", flush=True)
+                        report = render(rows, options.smoke, extra)
+                        if not options.smoke:
+                            output.write_text(report, encoding="utf-8")
     print(report)
-    if not options.smoke:
-        setting = "_".join(flag.lstrip("-") for flag in extra if flag.startswith("--"))
-        results = RESULTS.with_name(f"gpu_{setting}.md") if setting else RESULTS
-        results.write_text(report, encoding="utf-8")
 
 
 def setting_flags(options) -> list[str]:
@@ -195,7 +274,7 @@ def setting_flags(options) -> list[str]:
     return flags
 
 
-def render(rows: list[dict], steps: int, smoke: bool, extra: list[str]) -> str:
+def render(rows: list[dict], smoke: bool, extra: list[str]) -> str:
     import torch
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
@@ -203,25 +282,31 @@ def render(rows: list[dict], steps: int, smoke: bool, extra: list[str]) -> str:
         "# GPU check" + (" (smoke run)" if smoke else ""),
         "",
         f"`python benchmarks/gpu_check.py` on {device}, torch {torch.__version__}, {platform.machine()}; "
-        f"{steps} steps of batch 4 on qllm_tasks; median step time after 2 warm-up steps"
+        "median optimizer-step time after 2 warm-up steps; tokens/s of those steps"
         + (f"; every run with `{' '.join(extra)}`." if extra else "."),
         "",
-        "| compute | method | trainable | step ms | tokens/s | peak MB | x LoRA memory | losses finite "
-        "| update vs fp32 |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|",
+        "| setting | compile | compute | method | steps | trainable | step ms | x LoRA step | tokens/s | peak MB "
+        "| x LoRA memory | losses finite | update vs fp32 |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
-    for compute in COMPUTE_TYPES:
-        lora = next((r for r in rows if r["compute"] == compute and r["method"] == "lora" and "error" not in r), None)
-        for row in (r for r in rows if r["compute"] == compute):
-            if "error" in row:
-                lines.append(f"| {compute} | {row['method']} | failed: {row['error'].splitlines()[-1][:80]} |||||||")
-                continue
-            ratio = row["peak_mb"] / lora["peak_mb"] if lora and lora["peak_mb"] == lora["peak_mb"] else float("nan")
-            lines.append(
-                f"| {compute} | {row['method']} | {row['trainable']:,} | {row['step_ms']:.0f} | "
-                f"{row['tokens_per_second']:.0f} | {row['peak_mb']:.0f} | {ratio:.2f} | "
-                f"{'yes' if row['finite'] else 'NO'} | {row['update_error']:.1e} |"
-            )
+    for row in rows:
+        mode = "compiled" if row["compiled"] else "eager"
+        where = f"| {row['setting']} | {mode} | {row['compute']} | {row['method']} "
+        if "error" in row:
+            lines.append(where + f"| failed: {(row['error'].strip().splitlines() or [''])[-1][:80]} ||||||||")
+            continue
+        lora = next(
+            (r for r in rows if "error" not in r and r["method"] == "lora"
+             and (r["setting"], r["compiled"], r["compute"]) == (row["setting"], row["compiled"], row["compute"])),
+            None,
+        )  # fmt: skip
+        step_ratio = row["step_ms"] / lora["step_ms"] if lora else float("nan")
+        memory_ratio = row["peak_mb"] / lora["peak_mb"] if lora and lora["peak_mb"] == lora["peak_mb"] else float("nan")
+        lines.append(
+            where + f"| {row['steps']} | {row['trainable']:,} | {row['step_ms']:.0f} | {step_ratio:.2f} | "
+            f"{row['tokens_per_second']:.0f} | {row['peak_mb']:.0f} | {memory_ratio:.2f} | "
+            f"{'yes' if row['finite'] else 'NO'} | {row['update_error']:.1e} |"
+        )
     return "\n".join(lines) + "\n"
 
 

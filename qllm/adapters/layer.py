@@ -21,6 +21,13 @@ from torch import nn
 from qllm.adapters.precision import full_precision
 
 
+def is_sharded(parameter: torch.Tensor) -> bool:
+    """A parameter split across processes: a DeepSpeed ZeRO-3 one (`ds_id`) or an FSDP2 `DTensor`."""
+    from torch.distributed.tensor import DTensor
+
+    return hasattr(parameter, "ds_id") or isinstance(parameter, DTensor)
+
+
 class AdapterLinear(nn.Module, BaseTunerLayer):
     # Subclasses name the ModuleDict holding their adapters; the name starts with the method's prefix.
     adapter_layer_names: tuple[str, ...] = ()

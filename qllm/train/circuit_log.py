@@ -32,8 +32,7 @@ from transformers import TrainerCallback
 
 from qllm.adapters.circuit.adapter import CircuitAdapter
 from qllm.adapters.circuit.ansatz import fast_states, meyer_wallach, reference_expvals, z_signs_twice
-from qllm.adapters.circuit.tuner import sharded
-from qllm.adapters.layer import AdapterLinear
+from qllm.adapters.layer import AdapterLinear, is_sharded
 from qllm.circuit.saved import MAPS, PEFT_PREFIX
 from qllm.constants import CIRCUIT_LOG, CIRCUIT_START
 
@@ -108,7 +107,7 @@ class CircuitLog(TrainerCallback):
             return
         # ZeRO-3 and FSDP split every parameter across the processes: the main process alone can neither run
         # the probe nor read the angles; said once, and the run trains as asked
-        self.off = any(sharded(adapter.ry_angles) for adapter in circuit_adapters(model).values())
+        self.off = any(is_sharded(adapter.ry_angles) for adapter in circuit_adapters(model).values())
         if self.off:
             logger.warning("note: circuit_log.jsonl is not written under DeepSpeed ZeRO-3 or FSDP (the circuits' "
                            "angles are split across the processes); ZeRO-2 or data parallelism writes it")  # fmt: skip

@@ -18,7 +18,9 @@ Two ways to get the same numbers, both through a `Simulator` (one per library):
   is one unitary V_l, composed once per forward pass from the library's own gate
   matrices; each token then costs one matrix product.  The first
   encoding acts on |0...0>, so it is a real product state written down directly; later
-  encodings are applied by the library on the batch of states.
+  encodings are Kronecker products of the library's RY matrices, applied as two batched
+  products.  The whole fast path is real ([Re | Im] rows): fewer, larger kernels, and
+  code that torch.compile's inductor can generate (it does not generate complex code).
 """
 
 from __future__ import annotations
@@ -128,18 +130,31 @@ def product_state(angles: torch.Tensor, trainable: bool = True) -> torch.Tensor:
 
     For a frozen circuit (generation, whose cost per token is mostly the number of operations)
     one gather picks every basis state's n factors and one product multiplies them.  While the
-    circuit trains that (T, n, 2^n) tensor would be kept for the backward pass, so the two
-    halves of the wires are built that way and joined by an outer product: (T, n/2, 2^(n/2))
-    kept.  The choice follows the circuit, not the grad mode, so that a training process
-    computes alike with and without gradients (evaluation, reentrant checkpointing's first pass).
+    circuit trains, that (T, n, 2^n) tensor would be kept for the backward pass (and a product's
+    backward asks the host whether any factor is zero, a GPU synchronisation), so the wires'
+    pairs are multiplied level by level instead (`kron_all`: log2(n) products, each kept tensor
+    at most (T, 2^(n/2)) twice).  The choice follows the circuit, not the grad mode, so that a
+    training process computes alike with and without gradients (evaluation, reentrant
+    checkpointing's first pass).
     """
     half = angles / 2
-    pairs = torch.stack((torch.cos(half), torch.sin(half)), dim=-1).reshape(angles.shape[0], -1)  # (T, 2n)
-    top = angles.shape[1] // 2
-    if not trainable or top == 0:
-        return _product_over_wires(pairs)
-    high, low = _product_over_wires(pairs[:, : 2 * top]), _product_over_wires(pairs[:, 2 * top :])
-    return (high[:, :, None] * low[:, None, :]).reshape(angles.shape[0], -1)
+    pairs = torch.stack((torch.cos(half), torch.sin(half)), dim=-1)  # (T, n, 2)
+    if not trainable:
+        return _product_over_wires(pairs.reshape(angles.shape[0], -1))
+    return kron_vectors(pairs)
+
+
+def kron_vectors(vectors: torch.Tensor) -> torch.Tensor:
+    """(T, m, k) -> (T, k^m): each row's Kronecker product of its m vectors (first most significant), neighbours
+    multiplied in pairs, all pairs of a level in one product (`kron_all` for vectors, with fewer views)."""
+    count = vectors.shape[1]
+    if count == 1:
+        return vectors[:, 0]
+    if count % 2:
+        rest = kron_vectors(vectors[:, 1:])
+        return (vectors[:, 0, :, None] * rest[:, None, :]).reshape(vectors.shape[0], -1)
+    paired = vectors[:, 0::2, :, None] * vectors[:, 1::2, None, :]
+    return kron_vectors(paired.reshape(vectors.shape[0], count // 2, -1))
 
 
 @functools.lru_cache(maxsize=64)
@@ -156,47 +171,100 @@ def ring_diagonal(diagonals: torch.Tensor, pairs: list[tuple[int, int]], n_qubit
     return torch.gather(diagonals, 2, selectors).prod(dim=1)
 
 
-def kron_all(matrices: torch.Tensor) -> torch.Tensor:
-    """Batched Kronecker product over dim 1: (B, n, p, q) -> (B, p^n, q^n), first factor most significant.
+def kron(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Batched Kronecker product of two matrices: (..., p1, q1) x (..., p2, q2) -> (..., p1 p2, q1 q2)."""
+    product = first[..., :, None, :, None] * second[..., None, :, None, :]
+    return product.reshape(*product.shape[:-4], first.shape[-2] * second.shape[-2], first.shape[-1] * second.shape[-1])
 
-    Halves are multiplied recursively, so only the last product is full size.
+
+def kron_all(matrices: torch.Tensor) -> torch.Tensor:
+    """Batched Kronecker product over dim -3: (..., m, p, q) -> (..., p^m, q^m), first factor most significant.
+
+    Neighbours are multiplied in pairs, all pairs of a level in one product, so m factors cost
+    about log2(m) products (each a kernel on a GPU) rather than m - 1, and only the last is full size.
     """
-    if matrices.shape[1] == 1:
-        return matrices[:, 0]
-    half = matrices.shape[1] // 2
-    a, b = kron_all(matrices[:, :half]), kron_all(matrices[:, half:])
-    product = a[:, :, None, :, None] * b[:, None, :, None, :]
-    return product.reshape(a.shape[0], a.shape[1] * b.shape[1], a.shape[2] * b.shape[2])
+    count = matrices.shape[-3]
+    if count == 1:
+        return matrices[..., 0, :, :]
+    if count % 2:  # odd: the first factor joins the product of the others
+        return kron(matrices[..., 0, :, :], kron_all(matrices[..., 1:, :, :]))
+    p, q = matrices.shape[-2:]
+    paired = matrices[..., 0::2, :, None, :, None] * matrices[..., 1::2, None, :, None, :]
+    return kron_all(paired.reshape(*matrices.shape[:-3], count // 2, p * p, q * q))
+
+
+@functools.lru_cache(maxsize=64)
+def _both_ring_selectors(n_qubits: int, device: torch.device) -> torch.Tensor:
+    """(2, n, 2^n): `_ring_selectors` of the +1 ring then the -1 ring."""
+    return torch.stack([_ring_selectors(n_qubits, tuple(ring(n_qubits, step)), device) for step in (+1, -1)])
+
+
+def ring_phases(simulator: Simulator, crz: torch.Tensor) -> torch.Tensor:
+    """(K, 2, 2^n): the phase each of a layer's two CRZ rings gives every basis state, ``crz``: (K, 2, n).
+
+    A CRZ is diagonal with unit entries (the library's matrix), so a ring's diagonal is
+    exp(i * the sum of its gates' phases): real sums instead of complex products.
+    """
+    layers, n = crz.shape[0], crz.shape[2]
+    diagonals = simulator.gate_matrices("crz", crz.reshape(-1)).diagonal(dim1=1, dim2=2)  # (K*2*n, 4)
+    phases = torch.angle(diagonals).reshape(layers, 2, n, 4)
+    selectors = _both_ring_selectors(n, crz.device)  # (2, n, 2^n)
+    return torch.gather(phases, 3, selectors.expand(layers, *selectors.shape)).sum(dim=2)
 
 
 def layer_unitaries(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
     """[Re M | Im M], (K, 2^n, 2^(n+1)) real, for K circuit layers at once; ``ry``: (K, 2, n), ``crz``: (K, 2, m).
 
     M[b] = V|b> for a layer's trainable gates, so states stored as rows map to ``rows @ M``.
-    V = R2 diag(D2) R1 diag(D1): the CRZ rings are diagonal phases and each RY column is a
-    Kronecker product of real 2x2 matrices, so the library's gate matrices (one call per
-    gate kind for all K layers) compose into V without 4n full-register gate applications;
-    R2 is applied factor by factor.  K covers every layer of every adapter that shares the
-    simulator and width, so a training step pays the per-call overhead once, not per module.
+    V = R2 diag(D2) R1 diag(D1): each RY column is a Kronecker product of real 2x2 matrices and
+    each CRZ ring a diagonal of phases, all from the library's gate matrices (one call per gate
+    kind for all K layers).  Everything after that is real: with Phi[j, k] = phi1_j + phi2_k,
+    M = [(R1^T * cos Phi) R2^T | (R1^T * sin Phi) R2^T], and R2^T = Ra^T (x) Rb^T is applied as
+    two small contractions.  K covers every layer of every adapter that shares the simulator and
+    width, so a training step pays the per-call overhead once, not per module.
     """
     layers, n = ry.shape[0], ry.shape[2]
     dim = 2**n
     rotations = simulator.gate_matrices("ry", ry.reshape(-1)).real.reshape(layers, 2, n, 2, 2)  # RY is real
-    inner = kron_all(rotations[:, 0]).to(torch.complex64)  # R1, (K, dim, dim)
-    if n > 1:
-        phases = simulator.gate_matrices("crz", crz.reshape(-1)).diagonal(dim1=1, dim2=2).reshape(layers, 2, n, 4)
-        d1 = ring_diagonal(phases[:, 0], ring(n, +1), n)
-        d2 = ring_diagonal(phases[:, 1], ring(n, -1), n)
-        inner = d2[:, :, None] * inner * d1[:, None, :]
-    inner = torch.view_as_real(inner)  # (K, row, column, re/im)
+    half = n // 2
+    if half == 0:  # one wire: no ring; V = R2 R1 is real
+        real = rotations[:, 0, 0].transpose(1, 2) @ rotations[:, 1, 0].transpose(1, 2)
+        return torch.cat((real, torch.zeros_like(real)), dim=2)
+    high, low = kron_all(rotations[:, :, :half]), kron_all(rotations[:, :, half:])  # (K, 2, A, A), (K, 2, B, B)
+    first_t = kron(high[:, 0], low[:, 0]).transpose(1, 2)  # R1^T
+    phases = ring_phases(simulator, crz)  # (K, 2, dim)
+    angle = phases[:, 0, :, None] + phases[:, 1, None, :]  # Phi[j, k]
+    parts = first_t[:, :, None, :] * torch.stack((torch.cos(angle), torch.sin(angle)), dim=2)  # (K, j, re/im, k)
+    size_a, size_b = high.shape[-1], low.shape[-1]
+    parts = torch.matmul(parts.reshape(layers, 2 * dim * size_a, size_b), low[:, 1].transpose(1, 2))  # Rb^T on k_b
+    # Ra^T on k_a.  einsum, not a broadcast matmul: torch's backward of a broadcast matmul loops over the batch
+    parts = torch.einsum("kac,ktcb->ktab", high[:, 1], parts.reshape(layers, 2 * dim, size_a, size_b))
+    return parts.reshape(layers, dim, 2 * dim)  # M[j, part*dim + k] = (Re|Im) V[k, j]
+
+
+def encode(simulator: Simulator, both: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+    """RY(h_i) on every wire of each token's state, [Re | Im] rows (T, 2^(n+1)) -> the same, real throughout.
+
+    The encoding is a Kronecker product of real 2x2 rotations (the library's RY matrices, one
+    call for all tokens and wires), so it is applied as E_high psi E_low^T: two batched
+    products per token instead of n gate applications on a complex state.
+    """
+    tokens, n = angles.shape
+    rotations = simulator.gate_matrices("ry", angles.reshape(-1)).real.reshape(tokens, n, 2, 2)
     half = n // 2
     if half == 0:
-        outer = torch.einsum("kij,kjcp->kicp", rotations[:, 1, 0], inner)
-    else:  # R2 = Ra (x) Rb applied as two small contractions instead of one dense product
-        ra, rb = kron_all(rotations[:, 1, :half]), kron_all(rotations[:, 1, half:])
-        blocks = torch.matmul(rb[:, None], inner.reshape(layers, ra.shape[1], rb.shape[1], 2 * dim))  # low wires
-        outer = torch.bmm(ra, blocks.reshape(layers, ra.shape[1], -1)).reshape(layers, dim, dim, 2)  # high wires
-    return outer.permute(0, 2, 3, 1).reshape(layers, dim, 2 * dim)  # M[b, part*dim + k] = (Re|Im) V[k, b]
+        return torch.bmm(both.reshape(tokens, 2, 2), rotations[:, 0].transpose(1, 2)).reshape(tokens, 4)
+    high, low = kron_all(rotations[:, :half]), kron_all(rotations[:, half:])
+    states = both.reshape(tokens, 2, high.shape[-1], low.shape[-1])  # (token, re/im, high wires, low wires)
+    states = torch.einsum("tac,tpcd,tbd->tpab", high, states, low)  # einsum: see `layer_unitaries`
+    return states.reshape(tokens, -1)
+
+
+def complex_action(unitaries: torch.Tensor) -> torch.Tensor:
+    """[Re M | Im M] (2^n, 2^(n+1)) -> the real (2^(n+1), 2^(n+1)) matrix [[Re M, Im M], [-Im M, Re M]]:
+    [Re psi | Im psi] @ it = [Re | Im] of psi M."""
+    dim = unitaries.shape[0]
+    return torch.cat((unitaries, torch.cat((-unitaries[:, dim:], unitaries[:, :dim]), dim=1)))
 
 
 @full_precision
@@ -209,16 +277,12 @@ def fast_states(
 ) -> torch.Tensor:
     """The circuit's final state per token as [Re | Im], (T, 2^(n+1)) real; ``ry``/``crz``: (q_depth, 2, n);
     ``unitaries``: the layers' `layer_unitaries` when the caller has them already, else built here."""
-    n, dim = angles.shape[1], 2 ** angles.shape[1]
     if unitaries is None:
         unitaries = layer_unitaries(simulator, ry, crz)
     # The first state is real: one real product with [Re M | Im M] gives both parts.
     both = product_state(angles, trainable=ry.requires_grad) @ unitaries[0]
     for layer in range(1, ry.shape[0]):
-        state = simulator.run(n, encoding_gates(angles), torch.complex(both[:, :dim], both[:, dim:]), angles.shape[0])
-        matrix = unitaries[layer]
-        from_real, from_imag = state.real @ matrix, state.imag @ matrix
-        both = torch.cat((from_real[:, :dim] - from_imag[:, dim:], from_real[:, dim:] + from_imag[:, :dim]), dim=1)
+        both = encode(simulator, both, angles) @ complex_action(unitaries[layer])
     return both
 
 

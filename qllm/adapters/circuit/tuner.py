@@ -11,7 +11,7 @@ from torch import nn
 
 from qllm.adapters.circuit.adapter import CircuitAdapter
 from qllm.adapters.circuit.ansatz import layer_unitaries
-from qllm.adapters.layer import AdapterLinear
+from qllm.adapters.layer import AdapterLinear, is_sharded
 from qllm.adapters.tuner import AdapterTuner
 
 
@@ -32,13 +32,6 @@ def checkpoints_activations(model: nn.Module) -> bool:
     return any(getattr(module, "gradient_checkpointing", False) is True for module in model.modules())
 
 
-def sharded(parameter: torch.Tensor) -> bool:
-    """A parameter split across processes: a DeepSpeed ZeRO-3 one (`ds_id`) or an FSDP2 `DTensor`."""
-    from torch.distributed.tensor import DTensor
-
-    return hasattr(parameter, "ds_id") or isinstance(parameter, DTensor)
-
-
 @contextmanager
 def unitaries_built_together(model: nn.Module) -> Iterator[None]:
     """Build the unitaries of all trainable adapters of one width and library at once, for one forward pass.
@@ -51,10 +44,10 @@ def unitaries_built_together(model: nn.Module) -> Iterator[None]:
     (chat, evaluation) are left to their own kept build.  Skipped under gradient
     checkpointing, whose recomputation of a layer must build exactly what its first pass
     built (a slice made outside the layer is gone by then), and under DeepSpeed ZeRO-3 and
-    FSDP, whose parameters are whole only inside their own module's forward (`sharded`).
+    FSDP, whose parameters are whole only inside their own module's forward (`is_sharded`).
     """
     adapters = [adapter for adapter in active_circuit_adapters(model) if not adapter.is_frozen()]
-    if any(sharded(adapter.ry_angles) for adapter in adapters) or (adapters and checkpoints_activations(model)):
+    if any(is_sharded(adapter.ry_angles) for adapter in adapters) or (adapters and checkpoints_activations(model)):
         adapters = []
     groups: dict[tuple, list[CircuitAdapter]] = defaultdict(list)
     for adapter in adapters:

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qllm.adapters.frozen_cache import FrozenCache, is_frozen
-from qllm.adapters.layer import AdapterLinear
+from qllm.adapters.layer import AdapterLinear, is_sharded
 from qllm.adapters.precision import full_precision
 from qllm.errors import InvalidField
 
@@ -56,6 +56,7 @@ class TensorAdapter(nn.Module):
                 self.register_buffer(f"frozen_{index}", tensor.detach().clone())
         self.equations = [self._equation(a, b) for a, b in self.pairs]
         self._dense = FrozenCache()  # delta_weight() of a frozen adapter (chat, evaluation); never saved
+        self._folded_base = FrozenCache()  # W - dense(S) of a float32 base while training (`folded_base_weight`)
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
 
     def _equation(self, a: int, b: int) -> str:
@@ -80,19 +81,48 @@ class TensorAdapter(nn.Module):
         trained = self.chain(rows if dropped is None else dropped, list(self.tensors))
         if self.init_mode == "zero_last":
             return trained
-        frozen = [getattr(self, f"frozen_{index}") for index in range(len(self.tensors))]
-        return trained - self.chain(rows, frozen)
+        return trained - self.chain(rows, self.frozen_tensors())
+
+    def frozen_tensors(self) -> list[torch.Tensor]:
+        return [getattr(self, f"frozen_{index}") for index in range(len(self.tensors))]
+
+    def uses_dense_update(self) -> bool:
+        """Loaded for inference (and not dropping out): the update is linear, so one dense matrix built once
+        serves every token."""
+        return is_frozen(self.tensors) and not (self.training and isinstance(self.dropout, nn.Dropout))
+
+    def can_fold_frozen_copy(self) -> bool:
+        """Whether a training forward may take S out of the chain and into the base weight (`folded_base_weight`)."""
+        return self.init_mode == "frozen_copy" and not self.uses_dense_update()
 
     @full_precision
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, frozen_copy_folded: bool = False) -> torch.Tensor:
+        """The update; ``frozen_copy_folded``: the caller's base weight already has S subtracted (its
+        `folded_base_weight`), so only the trained chain runs."""
         rows = x.to(torch.float32).reshape(-1, x.shape[-1])
-        tensors = list(self.tensors)
-        if is_frozen(tensors) and not (self.training and isinstance(self.dropout, nn.Dropout)):
-            # loaded for inference: the update is linear, so one dense matrix built once serves every token
-            update = rows @ self._dense.get(tensors, self.delta_weight).T
+        if self.uses_dense_update():
+            update = rows @ self._dense.get(list(self.tensors), self.delta_weight).T
+        elif frozen_copy_folded:
+            update = self.chain(self.dropout(rows), list(self.tensors))
         else:
             update = self.update(rows, self.dropout(rows))
         return update.reshape(*x.shape[:-1], self.out_features)
+
+    def folded_base_weight(self, weight: torch.Tensor) -> torch.Tensor:
+        """W - dense(S), for a float32 base ``weight``: S's chain folded into the base once, as the official code
+        does, so that a training forward evaluates one tensor chain instead of two.
+
+        The official code subtracts S from the base weight in place; here the folded copy is
+        kept beside the base (kept while W and S are unchanged, like every frozen build), so
+        that disabling, unloading, merging, deleting or switching adapters find the base
+        weight untouched.  The price is one float32 copy of each adapted weight.
+        """
+        return self._folded_base.get([weight, *self.frozen_tensors()], lambda: self._fold(weight))
+
+    @torch.no_grad()
+    def _fold(self, weight: torch.Tensor) -> torch.Tensor:
+        eye = torch.eye(self.in_features, dtype=torch.float32, device=weight.device)
+        return weight - self.chain(eye, self.frozen_tensors()).T
 
     def delta_weight(self) -> torch.Tensor:
         """The update as a (d_out, d_in) matrix: the chain applied to the identity (no dropout)."""
@@ -112,7 +142,41 @@ def check_layers(config, shapes: Iterable[tuple[int, int]]) -> None:
 
 
 class QuanTALinear(AdapterLinear):
+    """A Linear with quanTA adapters.  While one trains on a float32 base, its frozen copy S is folded into
+    the base weight (`TensorAdapter.folded_base_weight`): y = (W - dense(S)) x + T(x), which equals
+    W x + T(x) - S(x) up to float32 rounding and costs one tensor chain per token instead of two.
+
+    Half-precision bases keep the two chains: W - dense(S) rounded to float16/bfloat16 would
+    move the model's start away from the base model's (README, "quanTA's frozen copy").
+    Quantized and sharded (FSDP, ZeRO-3) bases keep them too: their weights are not a plain
+    tensor to subtract from.  With several active adapters the first that can folds its S.
+    """
+
     adapter_layer_names = ("quanta_tensors",)
+
+    def folding_adapter(self) -> str | None:
+        """The active adapter whose S the next forward folds into the base weight, if any."""
+        weight = self.base_layer.weight
+        if self.disable_adapters or self.merged or weight.dtype != torch.float32 or is_sharded(weight):
+            return None
+        if hasattr(self.base_layer, "_hf_hook"):  # accelerate may keep the weight elsewhere (offload)
+            return None
+        for name in self.active_adapters:
+            if name in self.adapters and self.adapters[name].can_fold_frozen_copy():
+                return name
+        return None
+
+    def forward(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+        folding = self.folding_adapter()
+        if folding is None:
+            return super().forward(x, *args, **kwargs)
+        weight = self.adapters[folding].folded_base_weight(self.base_layer.weight)
+        result = F.linear(x, weight, self.base_layer.bias)
+        for name in self.active_adapters:
+            if name in self.adapters:
+                update = self.adapters[name](x, frozen_copy_folded=name == folding)
+                result = result + update.to(result.dtype)
+        return result
 
     def make_adapter(self, config) -> nn.Module:
         check_layers(config, [(self.in_features, self.out_features)])
