@@ -85,6 +85,53 @@ def test_fast_path_matches_gate_by_gate_simulation(simulator, n_qubits, q_depth)
         assert_close(ours, reference)
 
 
+@pytest.mark.parametrize("simulator", list(SIMULATORS))
+@pytest.mark.parametrize("n_qubits", [1, 2, 3, 8])
+def test_the_fused_training_forward_equals_the_composed_adapter(simulator, n_qubits):
+    """`OneLayerCircuitAdapter` (backward written out) against autograd through the composed adapter, whose
+    circuit the test above holds to the gate-by-gate simulation: outputs and every gradient to 1e-5."""
+    from qllm.adapters.circuit.adapter import CircuitAdapter
+    from qllm.hparams.finetuning_args import FinetuningArguments
+
+    torch.manual_seed(n_qubits)
+    config = FinetuningArguments(finetuning_type="vqc", n_qubits=n_qubits).peft_config()
+    adapter = CircuitAdapter(24, 20, config, SIMULATORS[simulator])
+    with torch.no_grad():
+        for parameter in adapter.parameters():
+            parameter.add_(0.3 * torch.randn_like(parameter))
+    assert adapter.fuses()
+    x = torch.randn(3, 5, 24, requires_grad=True)
+    inputs = [
+        x,
+        *(m.weight for m in (adapter.A, adapter.Q, adapter.C, adapter.B)),
+        adapter.ry_angles,
+        adapter.crz_angles,
+    ]
+    fused = adapter(x)
+    weights = torch.linspace(-1, 1, fused.numel()).reshape(fused.shape)
+    fused_grads = torch.autograd.grad((fused * weights).sum(), inputs, allow_unused=True)  # one wire: no CRZ
+    composed = adapter.unfused_forward(x)
+    composed_grads = torch.autograd.grad((composed * weights).sum(), inputs, allow_unused=True)
+    assert [g is None for g in fused_grads] == [g is None for g in composed_grads] == [False] * 6 + [n_qubits == 1]
+    assert_close(fused, composed)
+    for ours, reference in zip(fused_grads[:6], composed_grads[:6]):
+        assert_close(ours, reference)
+
+
+def test_the_fused_backward_passes_gradcheck_in_float64():
+    from qllm.adapters.circuit.ansatz import layer_unitaries
+    from qllm.adapters.circuit.fused import OneLayerCircuitAdapter
+
+    generator = torch.Generator().manual_seed(3)
+    n, d_in, d_out = 3, 5, 4
+    ry, crz = init_circuit_weights(n, 1, generator)
+    unitary = layer_unitaries(SIMULATORS["torchquantum"], ry, crz)[0].double()
+    shapes = [(6, d_in), (n, d_in), (n, n), (n, n), (d_out, n)]
+    inputs = [torch.randn(*shape, generator=generator, dtype=torch.float64) for shape in shapes] + [unitary]
+    inputs = [tensor.requires_grad_() for tensor in inputs]
+    assert torch.autograd.gradcheck(lambda *args: OneLayerCircuitAdapter.apply(*args, 0.7), inputs)
+
+
 @pytest.mark.parametrize(("n_qubits", "q_depth"), [(2, 1), (4, 2), (8, 1)])
 def test_pyvqnet_and_torchquantum_agree(n_qubits, q_depth):
     case = circuit_case(n_qubits, q_depth)

@@ -49,14 +49,23 @@ def relative_error(value: torch.Tensor, reference: torch.Tensor) -> float:
     return ((value.float() - reference).abs().max() / reference.abs().max()).item()
 
 
-def adapted_layer(method: str, dtype: torch.dtype):
-    """The first q_proj of qllm-tiny in ``dtype``, its adapter moved off the identity start."""
+def adapted_model(method: str, dtype: torch.dtype):
+    """qllm-tiny in ``dtype`` with ``method``'s adapter, moved off the identity start."""
     model = get_peft_model(load_model("qllm-tiny", dtype=dtype), FinetuningArguments(**METHODS[method]).peft_config())
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for parameter in (p for p in model.parameters() if p.requires_grad):
             parameter.add_(0.1 * torch.randn(parameter.shape, generator=generator))
+    return model
+
+
+def first_adapted_layer(model):
     return model.base_model.model.model.layers[0].self_attn.q_proj
+
+
+def adapted_layer(method: str, dtype: torch.dtype):
+    """The first q_proj of `adapted_model`."""
+    return first_adapted_layer(adapted_model(method, dtype))
 
 
 def update(layer, x: torch.Tensor) -> torch.Tensor:
@@ -127,6 +136,18 @@ def test_circuit_helpers_ignore_autocast(depth):
     # bf16 inputs are upcast, so the angles themselves are rounded: compare with the same rounded angles
     assert (fast - reference_expvals(simulator, angles.bfloat16().float(), ry, crz)).abs().max() <= TOLERANCE
     assert (reference - expected).abs().max() <= TOLERANCE
+
+
+@pytest.mark.parametrize("method", ["vqc depth 1", "tq depth 2"])
+def test_a_training_forward_builds_the_circuits_in_float32_under_autocast(method):
+    """The tuner builds every adapter's unitaries for the step outside the adapters, where the Trainer's autocast
+    is on: that build must be float32 too (it once ran in bf16 and was upcast afterwards)."""
+    model = adapted_model(method, torch.float32)
+    layer, seen = first_adapted_layer(model), {}
+    layer.adapters["default"].register_forward_hook(lambda module, args, output: seen.update(x=args[0], update=output))
+    with torch.no_grad(), autocast(True):
+        model(input_ids=torch.tensor([[3, 14, 15, 92, 65, 35]]))
+    assert relative_error(seen["update"], float32_update(layer, seen["x"])) <= TOLERANCE
 
 
 TRAIN_METHODS = ["lora", "vqc depth 2", "tq depth 1", "quanTA frozen_copy", "quanTA zero_last"]

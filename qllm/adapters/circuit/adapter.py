@@ -12,7 +12,9 @@ from qllm.adapters.circuit.ansatz import (
     layer_unitaries,
     reference_expvals,
 )
+from qllm.adapters.circuit.fused import OneLayerCircuitAdapter
 from qllm.adapters.frozen_cache import FrozenCache, is_frozen
+from qllm.adapters.layer import is_sharded
 from qllm.adapters.precision import full_precision
 
 
@@ -81,8 +83,29 @@ class CircuitAdapter(nn.Module):
         """(2n, d_out): the classical maps after the circuit as one matrix, [q | h] -> B((Q q + C h) * scaling)."""
         return torch.cat((self.Q.weight.T, self.C.weight.T)) @ self.B.weight.T * self.scaling
 
+    def fuses(self) -> bool:
+        """Whether a training forward runs as one `OneLayerCircuitAdapter`: the ideal fast path of a one-layer
+        circuit whose maps are whole tensors (not DeepSpeed ZeRO-3's, gathered only inside each map's forward)."""
+        return (
+            self.use_fast_path
+            and self.measurement is None
+            and self.ry_angles.shape[0] == 1
+            and not is_sharded(self.A.weight)
+            and not self.is_frozen()
+        )
+
     @full_precision
     def forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
+        if fast is not False and self.fuses():
+            rows = self.dropout(x.to(torch.float32)).reshape(-1, x.shape[-1])
+            weights = (self.A.weight, self.Q.weight, self.C.weight, self.B.weight)
+            update = OneLayerCircuitAdapter.apply(rows, *weights, self.layer_unitaries()[0], self.scaling)
+            return update.reshape(*x.shape[:-1], update.shape[-1])
+        return self.unfused_forward(x, fast)
+
+    def unfused_forward(self, x: torch.Tensor, fast: bool | None = None) -> torch.Tensor:
+        """The adapter as composed modules, autograd recording every step: any depth, width or measurement,
+        and the fused forward's test oracle."""
         h = self.A(self.dropout(x.to(torch.float32)))
         q = self.expvals(h.reshape(-1, h.shape[-1]), fast).reshape(h.shape)
         if not self.is_frozen():

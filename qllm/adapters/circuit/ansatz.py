@@ -193,6 +193,16 @@ def kron_all(matrices: torch.Tensor) -> torch.Tensor:
     return kron_all(paired.reshape(*matrices.shape[:-3], count // 2, p * p, q * q))
 
 
+def kron_halves(matrices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(..., n, p, q) -> the Kronecker products of the first n // 2 factors and of the others (one product
+    for both when n is even)."""
+    n, half = matrices.shape[-3], matrices.shape[-3] // 2
+    if n % 2 == 0:
+        both = kron_all(matrices.reshape(*matrices.shape[:-3], 2, half, *matrices.shape[-2:]))
+        return both[..., 0, :, :], both[..., 1, :, :]
+    return kron_all(matrices[..., :half, :, :]), kron_all(matrices[..., half:, :, :])
+
+
 @functools.lru_cache(maxsize=64)
 def _both_ring_selectors(n_qubits: int, device: torch.device) -> torch.Tensor:
     """(2, n, 2^n): `_ring_selectors` of the +1 ring then the -1 ring."""
@@ -212,6 +222,7 @@ def ring_phases(simulator: Simulator, crz: torch.Tensor) -> torch.Tensor:
     return torch.gather(phases, 3, selectors.expand(layers, *selectors.shape)).sum(dim=2)
 
 
+@full_precision  # the tuner builds them outside the adapters, where the Trainer's autocast is on
 def layer_unitaries(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -> torch.Tensor:
     """[Re M | Im M], (K, 2^n, 2^(n+1)) real, for K circuit layers at once; ``ry``: (K, 2, n), ``crz``: (K, 2, m).
 
@@ -230,7 +241,7 @@ def layer_unitaries(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -
     if half == 0:  # one wire: no ring; V = R2 R1 is real
         real = rotations[:, 0, 0].transpose(1, 2) @ rotations[:, 1, 0].transpose(1, 2)
         return torch.cat((real, torch.zeros_like(real)), dim=2)
-    high, low = kron_all(rotations[:, :, :half]), kron_all(rotations[:, :, half:])  # (K, 2, A, A), (K, 2, B, B)
+    high, low = kron_halves(rotations)  # (K, 2, A, A), (K, 2, B, B)
     first_t = kron(high[:, 0], low[:, 0]).transpose(1, 2)  # R1^T
     phases = ring_phases(simulator, crz)  # (K, 2, dim)
     angle = phases[:, 0, :, None] + phases[:, 1, None, :]  # Phi[j, k]
@@ -254,7 +265,7 @@ def encode(simulator: Simulator, both: torch.Tensor, angles: torch.Tensor) -> to
     half = n // 2
     if half == 0:
         return torch.bmm(both.reshape(tokens, 2, 2), rotations[:, 0].transpose(1, 2)).reshape(tokens, 4)
-    high, low = kron_all(rotations[:, :half]), kron_all(rotations[:, half:])
+    high, low = kron_halves(rotations)
     states = both.reshape(tokens, 2, high.shape[-1], low.shape[-1])  # (token, re/im, high wires, low wires)
     states = torch.einsum("tac,tpcd,tbd->tpab", high, states, low)  # einsum: see `layer_unitaries`
     return states.reshape(tokens, -1)
