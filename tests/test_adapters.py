@@ -85,13 +85,19 @@ def test_fast_path_matches_gate_by_gate_simulation(simulator, n_qubits, q_depth)
         assert_close(ours, reference)
 
 
+@pytest.mark.parametrize("gathers", ["one gather", "two halves"])
 @pytest.mark.parametrize("simulator", list(SIMULATORS))
 @pytest.mark.parametrize("n_qubits", [1, 2, 3, 8])
-def test_the_fused_training_forward_equals_the_composed_adapter(simulator, n_qubits):
+def test_the_fused_training_forward_equals_the_composed_adapter(simulator, n_qubits, gathers, monkeypatch):
     """`OneLayerCircuitAdapter` (backward written out) against autograd through the composed adapter, whose
-    circuit the test above holds to the gate-by-gate simulation: outputs and every gradient to 1e-5."""
+    circuit the test above holds to the gate-by-gate simulation: outputs and every gradient to 1e-5; with the
+    product state of a short batch (one gather) and of a long one (two halves)."""
+    from qllm.adapters.circuit import fused
     from qllm.adapters.circuit.adapter import CircuitAdapter
     from qllm.hparams.finetuning_args import FinetuningArguments
+
+    if gathers == "two halves":
+        monkeypatch.setattr(fused, "ONE_GATHER_MAX_ELEMENTS", 0)
 
     torch.manual_seed(n_qubits)
     config = FinetuningArguments(finetuning_type="vqc", n_qubits=n_qubits).peft_config()

@@ -120,9 +120,9 @@ def _amplitude_index(n_qubits: int, device: torch.device) -> torch.Tensor:
     return 2 * torch.arange(n_qubits, device=device)[:, None] + basis_bits(n_qubits, device)
 
 
-def _product_over_wires(pairs: torch.Tensor) -> torch.Tensor:
-    """(T, 2m) per-wire (cos, sin) amplitudes laid flat -> (T, 2^m): each basis state's product, one gather."""
-    return pairs[:, _amplitude_index(pairs.shape[1] // 2, pairs.device)].prod(dim=1)
+def product_over_wires(pairs: torch.Tensor) -> torch.Tensor:
+    """(..., 2m) per-wire (cos, sin) amplitudes laid flat -> (..., 2^m): each basis state's product, one gather."""
+    return pairs[..., _amplitude_index(pairs.shape[-1] // 2, pairs.device)].prod(dim=-2)
 
 
 def product_state(angles: torch.Tensor, trainable: bool = True) -> torch.Tensor:
@@ -140,7 +140,7 @@ def product_state(angles: torch.Tensor, trainable: bool = True) -> torch.Tensor:
     half = angles / 2
     pairs = torch.stack((torch.cos(half), torch.sin(half)), dim=-1)  # (T, n, 2)
     if not trainable:
-        return _product_over_wires(pairs.reshape(angles.shape[0], -1))
+        return product_over_wires(pairs.reshape(angles.shape[0], -1))
     return kron_vectors(pairs)
 
 

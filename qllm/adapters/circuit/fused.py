@@ -2,18 +2,18 @@
 
 The adapter is B((Q <Z>(A x) + C A x) * scaling) with a one-layer circuit (the default
 q_depth 1): per token one product state, one product with the layer's [Re M | Im M], and
-four small linear maps.  Left to autograd that is ~390 recorded operations per adapted
-module and step, where LoRA's two maps are ~85; on a GPU each is a kernel launch, and a
-short batch is launch-bound.  Here the forward is 15 tensor operations and the backward
-about 20, each a product over the whole batch; the gradient of the unitary flows on to
-the circuit angles through the layers' batched build (autograd as usual).
+four small linear maps.  Left to autograd that is ~390 aten operations per adapted module
+and step (views included), where LoRA's two maps are ~85; on a GPU each computing one is a
+kernel launch, and a short batch is launch-bound.  Here it is ~190: a dozen calls each way,
+each a product over the whole batch.  The gradient of the unitary flows on to the circuit
+angles through the layers' batched build (autograd as usual).
 
 The product state's derivative needs no division or cumulative product: with
 p_b = prod_i f_i(b_i), f = (cos h/2, sin h/2), the derivative of f is half the other
 component with a sign, so dp_b/dh_i = 1/2 (2 b_i - 1) p_(b with bit i flipped).
 
-Tested against autograd through the unfused fast path (`CircuitAdapter.unfused_forward`)
-and, through it, against the gate-by-gate simulation in each library.
+Tested against autograd through the composed adapter (`CircuitAdapter.unfused_forward`) and,
+through it, against the gate-by-gate simulation in each library; and by `gradcheck` in float64.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import functools
 
 import torch
 
-from qllm.adapters.circuit.ansatz import _product_over_wires, basis_bits, z_signs_twice
+from qllm.adapters.circuit.ansatz import basis_bits, product_over_wires, z_signs_twice
 from qllm.adapters.precision import full_precision
 
 
@@ -35,6 +35,11 @@ def _flipped_and_signs(n_qubits: int, device: torch.device) -> tuple[torch.Tenso
     return flipped, (2 * bits - 1).float()
 
 
+# Up to this many elements (4 MiB in float32) the product state is one (T, n, 2^n) gather (a short batch,
+# where the number of operations counts); above it, two per-half gathers joined by an outer product.
+ONE_GATHER_MAX_ELEMENTS = 2**20
+
+
 class OneLayerCircuitAdapter(torch.autograd.Function):
     """rows (T, d_in) -> (T, d_out) for weights A (n, d_in), Q, C (n, n), B (d_out, n) and one layer's
     [Re M | Im M] (2^n, 2^(n+1)); ``scaling`` a float."""
@@ -44,19 +49,24 @@ class OneLayerCircuitAdapter(torch.autograd.Function):
         angles = torch.mm(rows, a.t())  # h, (T, n)
         n = angles.shape[1]
         half = angles / 2
-        state = _product_over_wires(torch.stack((torch.cos(half), torch.sin(half)), dim=-1).reshape(len(rows), -1))
+        pairs = torch.stack((torch.cos(half), torch.sin(half)), dim=-1).reshape(len(rows), -1)  # (T, 2n)
+        if len(rows) * n * 2**n <= ONE_GATHER_MAX_ELEMENTS:  # a short batch: one gather, the fewest operations
+            state, halves = product_over_wires(pairs), ()
+        else:  # a long one: two small gathers joined, far less memory traffic than one (T, n, 2^n) gather
+            halves = wire_halves(pairs)
+            state = (halves[0][:, :, None] * halves[1][:, None, :]).reshape(len(rows), -1)  # (T, 2^n)
         amplitudes = torch.mm(state, unitary)  # [Re | Im] of the final state, (T, 2^(n+1))
         expvals = torch.mm(amplitudes.square(), z_signs_twice(n, rows.device).to(rows.dtype))  # <Z_i>, (T, n)
         features, maps = torch.cat((expvals, angles), dim=1), torch.cat((q, c), dim=1)  # Q <Z> + C h in one product
         mixed = torch.mm(features, maps.t()).mul_(scaling)  # (Q <Z> + C h) * scaling
         ctx.scaling = scaling
-        ctx.save_for_backward(rows, a, maps, b, unitary, state, amplitudes, features, mixed)
+        ctx.save_for_backward(rows, a, maps, b, unitary, state, amplitudes, features, mixed, *halves)
         return torch.mm(mixed, b.t())
 
     @staticmethod
     @full_precision  # the engine may call it inside an autocast region (the forward ran outside one)
     def backward(ctx, grad):
-        rows, a, maps, b, unitary, state, amplitudes, features, mixed = ctx.saved_tensors
+        rows, a, maps, b, unitary, state, amplitudes, features, mixed, *halves = ctx.saved_tensors
         n = a.shape[0]
         needs = ctx.needs_input_grad
         grad_mixed = torch.mm(grad, b).mul_(ctx.scaling)  # (T, n)
@@ -65,8 +75,14 @@ class OneLayerCircuitAdapter(torch.autograd.Function):
         grad_amplitudes = torch.mm(grad_expvals, z_signs_twice(n, rows.device).to(rows.dtype).t())
         grad_amplitudes.mul_(amplitudes).mul_(2)
         grad_state = torch.mm(grad_amplitudes, unitary.t())  # (T, 2^n)
-        flipped, signs = _flipped_and_signs(n, rows.device)
-        grad_angles += (state[:, flipped] * signs.to(rows.dtype)).mul_(grad_state[:, None, :]).sum(dim=-1).mul_(0.5)
+        if halves:
+            high, low = halves
+            grad_state = grad_state.reshape(len(rows), high.shape[-1], low.shape[-1])
+            grad_high = torch.bmm(grad_state, low[:, :, None])[:, :, 0]
+            grad_low = torch.bmm(high[:, None, :], grad_state)[:, 0]
+            grad_angles += wire_gradients(high, low, grad_high, grad_low)
+        else:
+            grad_angles += product_gradients(state, grad_state)
         grad_maps = torch.mm(grad_mixed.t(), features) if needs[2] or needs[3] else None  # (n, 2n): [dQ | dC]
         return (
             torch.mm(grad_angles, a) if needs[0] else None,
@@ -77,3 +93,30 @@ class OneLayerCircuitAdapter(torch.autograd.Function):
             torch.mm(state.t(), grad_amplitudes) if needs[5] else None,
             None,
         )
+
+
+def wire_halves(pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(T, 2n) per-wire (cos, sin) laid flat -> the product states of the first n // 2 wires and of the others:
+    (T, 2^(n/2)) twice, a small gather each rather than one (T, n, 2^n) for the whole state; one gather for
+    both when n is even."""
+    tokens, n = pairs.shape[0], pairs.shape[1] // 2
+    if n % 2 == 0:
+        both = product_over_wires(pairs.reshape(tokens, 2, n))
+        return both[:, 0], both[:, 1]
+    return product_over_wires(pairs[:, : n // 2 * 2]), product_over_wires(pairs[:, n // 2 * 2 :])
+
+
+def wire_gradients(high: torch.Tensor, low: torch.Tensor, grad_high: torch.Tensor, grad_low: torch.Tensor):
+    """d loss / d h (T, n) from the two halves' product states and their gradients (`product_gradients`), one
+    pass for both when they are the same size."""
+    if high.shape == low.shape:
+        return product_gradients(torch.stack((high, low), dim=1), torch.stack((grad_high, grad_low), dim=1)).flatten(1)
+    return torch.cat((product_gradients(high, grad_high), product_gradients(low, grad_low)), dim=1)
+
+
+def product_gradients(state: torch.Tensor, grad_state: torch.Tensor) -> torch.Tensor:
+    """(..., 2^m) product states of m wires and the loss's gradients for them -> d loss / d h, (..., m); for
+    wire i, 1/2 sum_b grad_b (2 b_i - 1) state_(b with bit i flipped).  (..., 0) for no wire."""
+    wires = state.shape[-1].bit_length() - 1
+    flipped, signs = _flipped_and_signs(wires, state.device)
+    return (state[..., flipped] * signs.to(state.dtype)).mul_(grad_state[..., None, :]).sum(dim=-1).mul_(0.5)
