@@ -122,7 +122,10 @@ def _amplitude_index(n_qubits: int, device: torch.device) -> torch.Tensor:
 
 def product_over_wires(pairs: torch.Tensor) -> torch.Tensor:
     """(..., 2m) per-wire (cos, sin) amplitudes laid flat -> (..., 2^m): each basis state's product, one gather."""
-    return pairs[..., _amplitude_index(pairs.shape[-1] // 2, pairs.device)].prod(dim=-2)
+    index = _amplitude_index(
+        pairs.shape[-1] // 2, pairs.device
+    )  # index_select: several times advanced indexing's speed
+    return pairs.index_select(-1, index.flatten()).unflatten(-1, index.shape).prod(dim=-2)
 
 
 def product_state(angles: torch.Tensor, trainable: bool = True) -> torch.Tensor:

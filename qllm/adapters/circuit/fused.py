@@ -119,4 +119,5 @@ def product_gradients(state: torch.Tensor, grad_state: torch.Tensor) -> torch.Te
     wire i, 1/2 sum_b grad_b (2 b_i - 1) state_(b with bit i flipped).  (..., 0) for no wire."""
     wires = state.shape[-1].bit_length() - 1
     flipped, signs = _flipped_and_signs(wires, state.device)
-    return (state[..., flipped] * signs.to(state.dtype)).mul_(grad_state[..., None, :]).sum(dim=-1).mul_(0.5)
+    partners = state.index_select(-1, flipped.flatten()).unflatten(-1, flipped.shape)  # (..., m, 2^m)
+    return partners.mul_(signs.to(state.dtype)).mul_(grad_state[..., None, :]).sum(dim=-1).mul_(0.5)
