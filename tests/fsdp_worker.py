@@ -84,6 +84,9 @@ def main() -> None:
             model_state, optimizer_state = get_state_dict(model, optimizer)
             dcp.save({"model": model_state, "optimizer": optimizer_state}, checkpoint_id=str(out / "checkpoint"))
     adapter = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    folded = any(
+        module._folded_base._value is not None for module in model.modules() if hasattr(module, "_folded_base")
+    )
 
     model, optimizer = build(method, world)  # a fresh process would build the same, then load the checkpoint
     model_state, optimizer_state = get_state_dict(model, optimizer)
@@ -95,7 +98,9 @@ def main() -> None:
     if rank == 0:
         trained = {name: tensor for name, tensor in adapter.items() if "base_layer" not in name}
         model.save_pretrained(str(out / "adapter"), state_dict=trained)
-        (out / "losses.json").write_text(json.dumps({"losses": losses, "resumed": resumed, "sharded": sharded}))
+        (out / "losses.json").write_text(
+            json.dumps({"losses": losses, "resumed": resumed, "sharded": sharded, "folded": folded})
+        )
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()

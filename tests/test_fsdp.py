@@ -57,10 +57,12 @@ def logits_of(adapter: Path) -> torch.Tensor:
         return model(torch.arange(3, 40).unsqueeze(0)).logits
 
 
-@pytest.mark.parametrize("method", ["lora", "vqc"])
+@pytest.mark.parametrize("method", ["lora", "vqc", "quanTA"])
 def test_two_sharded_processes_match_one_process(tmp_path, method):
     sharded, single = run_worker(tmp_path / "fsdp", method, 2), run_worker(tmp_path / "single", method, 1)
     assert sharded["sharded"] and not single["sharded"], "the adapter's parameters are split across the processes"
+    # quanTA folds its frozen copy into a kept copy of the base weight in one process, not over sharded weights
+    assert (sharded["folded"], single["folded"]) == (False, method == "quanTA")
     losses = sharded["losses"]
     assert losses[-1] < losses[0]
     assert max(abs(a - b) / abs(b) for a, b in zip(losses, single["losses"], strict=True)) <= TOLERANCE

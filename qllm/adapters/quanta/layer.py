@@ -153,11 +153,14 @@ class QuanTALinear(AdapterLinear):
     """
 
     adapter_layer_names = ("quanta_tensors",)
+    base_is_sharded = False  # set by `QuanTAModel.forward`, which sees a sharded weight before FSDP gathers it
 
     def folding_adapter(self) -> str | None:
         """The active adapter whose S the next forward folds into the base weight, if any."""
         weight = self.base_layer.weight
-        if self.disable_adapters or self.merged or weight.dtype != torch.float32 or is_sharded(weight):
+        if self.disable_adapters or self.merged or weight.dtype != torch.float32:
+            return None
+        if self.base_is_sharded or is_sharded(weight):
             return None
         if hasattr(self.base_layer, "_hf_hook"):  # accelerate may keep the weight elsewhere (offload)
             return None
