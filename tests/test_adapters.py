@@ -131,11 +131,25 @@ def test_the_fused_backward_passes_gradcheck_in_float64():
     generator = torch.Generator().manual_seed(3)
     n, d_in, d_out = 3, 5, 4
     ry, crz = init_circuit_weights(n, 1, generator)
-    unitary = layer_unitaries(SIMULATORS["torchquantum"], ry, crz)[0].double()
+    unitary = layer_unitaries(SIMULATORS["torchquantum"], ry, crz).double()  # (1, 2^n, 2^(n+1)): one layer
     shapes = [(6, d_in), (n, d_in), (n, n), (n, n), (d_out, n)]
     inputs = [torch.randn(*shape, generator=generator, dtype=torch.float64) for shape in shapes] + [unitary]
     inputs = [tensor.requires_grad_() for tensor in inputs]
     assert torch.autograd.gradcheck(lambda *args: OneLayerCircuitAdapter.apply(*args, 0.7), inputs)
+
+
+@pytest.mark.parametrize("n_qubits", [2, 3, 4, 5])
+def test_the_layer_build_backward_passes_gradcheck_in_float64(n_qubits):
+    """`LayerUnitaries`' written-out backward (odd and even widths: one or two Kronecker products), on any
+    real 2x2 matrices and phases, so that every entry it differentiates is free."""
+    from qllm.adapters.circuit.ansatz import _both_ring_selectors
+    from qllm.adapters.circuit.layer_build import LayerUnitaries
+
+    generator = torch.Generator().manual_seed(n_qubits)
+    rotations = torch.randn(2, 2, n_qubits, 2, 2, generator=generator, dtype=torch.float64, requires_grad=True)
+    phases = torch.randn(2, 2, n_qubits, 4, generator=generator, dtype=torch.float64, requires_grad=True)
+    selectors = _both_ring_selectors(n_qubits, torch.device("cpu"))
+    assert torch.autograd.gradcheck(lambda r, p: LayerUnitaries.apply(r, p, selectors), (rotations, phases))
 
 
 @pytest.mark.parametrize(("n_qubits", "q_depth"), [(2, 1), (4, 2), (8, 1)])

@@ -99,7 +99,7 @@ class CircuitAdapter(nn.Module):
         if fast is not False and self.fuses():
             rows = self.dropout(x.to(torch.float32)).reshape(-1, x.shape[-1])
             weights = (self.A.weight, self.Q.weight, self.C.weight, self.B.weight)
-            update = OneLayerCircuitAdapter.apply(rows, *weights, self.layer_unitaries()[0], self.scaling)
+            update = OneLayerCircuitAdapter.apply(rows, *weights, self.layer_unitaries(), self.scaling)
             return update.reshape(*x.shape[:-1], update.shape[-1])
         return self.unfused_forward(x, fast)
 

@@ -32,6 +32,7 @@ from typing import Protocol
 
 import torch
 
+from qllm.adapters.circuit.layer_build import LayerUnitaries
 from qllm.adapters.precision import full_precision
 
 # Above this the 2^n x 2^n unitary costs more than applying the gates per token.
@@ -108,24 +109,31 @@ def basis_bits(n_qubits: int, device: torch.device) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=64)
-def z_signs_twice(n_qubits: int, device: torch.device) -> torch.Tensor:
+def z_signs_twice(n_qubits: int, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """(2^(n+1), n): +1 where wire i of basis state b is 0, -1 where it is 1, for the real rows then the imaginary."""
-    signs = 1.0 - 2.0 * basis_bits(n_qubits, device).T.float()
+    signs = 1.0 - 2.0 * basis_bits(n_qubits, device).T.to(dtype)
     return torch.cat((signs, signs))
 
 
 @functools.lru_cache(maxsize=64)
+def scalar(value: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """A 0-d tensor of ``value``: multiplying by it is one operation, where a Python number is first wrapped
+    into a tensor and converted (four more, each a dispatch on the host in a launch-bound step)."""
+    return torch.tensor(value, device=device, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=64)
 def _amplitude_index(n_qubits: int, device: torch.device) -> torch.Tensor:
-    """(n, 2^n) positions in a token's (cos, sin) pairs laid flat: wire i's pair at 2i, its bit in basis b picks one."""
-    return 2 * torch.arange(n_qubits, device=device)[:, None] + basis_bits(n_qubits, device)
+    """(n, 2^n) positions in a token's amplitudes laid flat as [cos of each wire | sin of each wire]: wire i's
+    cos at i, its sin at n + i; its bit in basis state b picks one."""
+    return torch.arange(n_qubits, device=device)[:, None] + n_qubits * basis_bits(n_qubits, device)
 
 
-def product_over_wires(pairs: torch.Tensor) -> torch.Tensor:
-    """(..., 2m) per-wire (cos, sin) amplitudes laid flat -> (..., 2^m): each basis state's product, one gather."""
-    index = _amplitude_index(
-        pairs.shape[-1] // 2, pairs.device
-    )  # index_select: several times advanced indexing's speed
-    return pairs.index_select(-1, index.flatten()).unflatten(-1, index.shape).prod(dim=-2)
+def product_over_wires(amplitudes: torch.Tensor) -> torch.Tensor:
+    """(..., 2m) per-wire amplitudes laid flat as [cos | sin] (one `cat`) -> (..., 2^m): each basis state's
+    product, one gather (index_select: several times advanced indexing's speed)."""
+    index = _amplitude_index(amplitudes.shape[-1] // 2, amplitudes.device)
+    return amplitudes.index_select(-1, index.flatten()).unflatten(-1, index.shape).prod(dim=-2)
 
 
 def product_state(angles: torch.Tensor, trainable: bool = True) -> torch.Tensor:
@@ -141,10 +149,10 @@ def product_state(angles: torch.Tensor, trainable: bool = True) -> torch.Tensor:
     checkpointing's first pass).
     """
     half = angles / 2
-    pairs = torch.stack((torch.cos(half), torch.sin(half)), dim=-1)  # (T, n, 2)
+    cos, sin = torch.cos(half), torch.sin(half)
     if not trainable:
-        return product_over_wires(pairs.reshape(angles.shape[0], -1))
-    return kron_vectors(pairs)
+        return product_over_wires(torch.cat((cos, sin), dim=-1))
+    return kron_vectors(torch.stack((cos, sin), dim=-1))  # (T, n, 2)
 
 
 def kron_vectors(vectors: torch.Tensor) -> torch.Tensor:
@@ -212,17 +220,14 @@ def _both_ring_selectors(n_qubits: int, device: torch.device) -> torch.Tensor:
     return torch.stack([_ring_selectors(n_qubits, tuple(ring(n_qubits, step)), device) for step in (+1, -1)])
 
 
-def ring_phases(simulator: Simulator, crz: torch.Tensor) -> torch.Tensor:
-    """(K, 2, 2^n): the phase each of a layer's two CRZ rings gives every basis state, ``crz``: (K, 2, n).
+def ring_gate_phases(simulator: Simulator, crz: torch.Tensor) -> torch.Tensor:
+    """(K, 2, n, 4): the phases of the diagonals of a layer's two CRZ rings' gates, ``crz``: (K, 2, n).
 
     A CRZ is diagonal with unit entries (the library's matrix), so a ring's diagonal is
     exp(i * the sum of its gates' phases): real sums instead of complex products.
     """
-    layers, n = crz.shape[0], crz.shape[2]
     diagonals = simulator.gate_matrices("crz", crz.reshape(-1)).diagonal(dim1=1, dim2=2)  # (K*2*n, 4)
-    phases = torch.angle(diagonals).reshape(layers, 2, n, 4)
-    selectors = _both_ring_selectors(n, crz.device)  # (2, n, 2^n)
-    return torch.gather(phases, 3, selectors.expand(layers, *selectors.shape)).sum(dim=2)
+    return torch.angle(diagonals).reshape(*crz.shape, 4)
 
 
 @full_precision  # the tuner builds them outside the adapters, where the Trainer's autocast is on
@@ -234,26 +239,16 @@ def layer_unitaries(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -
     each CRZ ring a diagonal of phases, all from the library's gate matrices (one call per gate
     kind for all K layers).  Everything after that is real: with Phi[j, k] = phi1_j + phi2_k,
     M = [(R1^T * cos Phi) R2^T | (R1^T * sin Phi) R2^T], and R2^T = Ra^T (x) Rb^T is applied as
-    two small contractions.  K covers every layer of every adapter that shares the simulator and
-    width, so a training step pays the per-call overhead once, not per module.
+    two small contractions (`layer_build.LayerUnitaries`, its backward written out).  K covers
+    every layer of every adapter that shares the simulator and width, so a training step pays
+    the per-call overhead once, not per module.
     """
     layers, n = ry.shape[0], ry.shape[2]
-    dim = 2**n
     rotations = simulator.gate_matrices("ry", ry.reshape(-1)).real.reshape(layers, 2, n, 2, 2)  # RY is real
-    half = n // 2
-    if half == 0:  # one wire: no ring; V = R2 R1 is real
+    if n == 1:  # one wire: no ring; V = R2 R1 is real
         real = rotations[:, 0, 0].transpose(1, 2) @ rotations[:, 1, 0].transpose(1, 2)
         return torch.cat((real, torch.zeros_like(real)), dim=2)
-    high, low = kron_halves(rotations)  # (K, 2, A, A), (K, 2, B, B)
-    first_t = kron(high[:, 0], low[:, 0]).transpose(1, 2)  # R1^T
-    phases = ring_phases(simulator, crz)  # (K, 2, dim)
-    angle = phases[:, 0, :, None] + phases[:, 1, None, :]  # Phi[j, k]
-    parts = first_t[:, :, None, :] * torch.stack((torch.cos(angle), torch.sin(angle)), dim=2)  # (K, j, re/im, k)
-    size_a, size_b = high.shape[-1], low.shape[-1]
-    parts = torch.matmul(parts.reshape(layers, 2 * dim * size_a, size_b), low[:, 1].transpose(1, 2))  # Rb^T on k_b
-    # Ra^T on k_a.  einsum, not a broadcast matmul: torch's backward of a broadcast matmul loops over the batch
-    parts = torch.einsum("kac,ktcb->ktab", high[:, 1], parts.reshape(layers, 2 * dim, size_a, size_b))
-    return parts.reshape(layers, dim, 2 * dim)  # M[j, part*dim + k] = (Re|Im) V[k, j]
+    return LayerUnitaries.apply(rotations, ring_gate_phases(simulator, crz), _both_ring_selectors(n, crz.device))
 
 
 def encode(simulator: Simulator, both: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
