@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from peft import get_peft_model
 
+from qllm.adapters.quanta.chain import contraction_groups
 from qllm.adapters.quanta.layer import TensorAdapter, official_pairs
 from qllm.errors import ArgumentError
 from qllm.hparams.finetuning_args import FinetuningArguments
@@ -54,6 +55,7 @@ def adapter(features: list[int], in_features: int, out_features: int, init_mode:
         ([4, 4], 16, 16),
         ([2, 3, 4], 20, 30),
         ([3, 2, 2, 2, 2], 48, 40),
+        ([64, 4, 2], 500, 512),  # pairs wider than a group may be (`GROUP_MAX_SIZE`): each its own product
     ],
 )
 def test_the_chain_is_the_official_network(features, in_features, out_features):
@@ -66,6 +68,13 @@ def test_the_chain_is_the_official_network(features, in_features, out_features):
     ours = layer.chain(x, list(layer.tensors))
     reference = official_update(x, weights, features, out_features)
     assert ((ours - reference).abs().max() / reference.abs().max()).item() <= TOLERANCE
+
+
+def test_the_default_chain_runs_as_three_grouped_products():
+    """Pairs on disjoint axes commute: (1, 2) joins (2, 3) and (1, 3) ahead of (0, 3); (0, 2) joins (0, 3)."""
+    groups = contraction_groups([16, 8, 4, 2], official_pairs(4))
+    expected = [((1, 2, 3), (0, 1, 3)), ((0, 2, 3), (2, 4)), ((0, 1), (5,))]
+    assert [(group.axes, group.steps) for group in groups] == expected
 
 
 def test_pair_order_for_four_axes():

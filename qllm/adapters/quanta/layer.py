@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import string
 from collections.abc import Iterable
 
 import torch
@@ -12,6 +11,7 @@ from torch import nn
 from qllm.adapters.frozen_cache import FrozenCache, is_frozen
 from qllm.adapters.layer import AdapterLinear, is_sharded
 from qllm.adapters.precision import full_precision
+from qllm.adapters.quanta.chain import apply_chain, contraction_groups
 from qllm.errors import InvalidField
 
 
@@ -54,27 +54,15 @@ class TensorAdapter(nn.Module):
         else:  # S: the frozen starting copy, saved with the adapter
             for index, tensor in enumerate(self.tensors):
                 self.register_buffer(f"frozen_{index}", tensor.detach().clone())
-        self.equations = [self._equation(a, b) for a, b in self.pairs]
+        self.groups = contraction_groups(self.features, self.pairs)
         self._dense = FrozenCache()  # delta_weight() of a frozen adapter (chat, evaluation); never saved
         self._folded_base = FrozenCache()  # W - dense(S) of a float32 base while training (`folded_base_weight`)
         self.dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
 
-    def _equation(self, a: int, b: int) -> str:
-        axes = string.ascii_lowercase[: len(self.features)]
-        out_a, out_b = axes[a].upper(), axes[b].upper()
-        result = axes.replace(axes[a], out_a).replace(axes[b], out_b)
-        return f"z{axes},{out_a}{out_b}{axes[a]}{axes[b]}->z{result}"
-
     def chain(self, rows: torch.Tensor, tensors: list[torch.Tensor]) -> torch.Tensor:
-        """Rows (N, d_in) -> (N, d_out): pad to prod(features), contract each pair in turn, crop or pad."""
-        total = math.prod(self.features)
-        state = F.pad(rows, (0, total - rows.shape[-1])).reshape(-1, *self.features)
-        for equation, tensor in zip(self.equations, tensors):
-            state = torch.einsum(equation, state, tensor)
-        state = state.reshape(-1, total)
-        if self.out_features <= total:
-            return state[:, : self.out_features]
-        return F.pad(state, (0, self.out_features - total))
+        """Rows (N, d_in) -> (N, d_out): the pair tensors applied in the official order (`chain.apply_chain`:
+        pad to prod(features), a few grouped products, crop or pad)."""
+        return apply_chain(rows, tensors, self.features, self.groups, self.out_features)
 
     def update(self, rows: torch.Tensor, dropped: torch.Tensor | None = None) -> torch.Tensor:
         """T(dropped) - S(rows): the trained chain sees the input after dropout, the frozen copy before it."""
