@@ -248,7 +248,10 @@ def layer_unitaries(simulator: Simulator, ry: torch.Tensor, crz: torch.Tensor) -
     if n == 1:  # one wire: no ring; V = R2 R1 is real
         real = rotations[:, 0, 0].transpose(1, 2) @ rotations[:, 1, 0].transpose(1, 2)
         return torch.cat((real, torch.zeros_like(real)), dim=2)
-    return LayerUnitaries.apply(rotations, ring_gate_phases(simulator, crz), _both_ring_selectors(n, crz.device))
+    # A statement of its own: pyvqnet's Cython matrices break a torch.compile graph, and a break inside the
+    # call's arguments would resume with the bound `apply` on the stack, a new object each step (a recompile)
+    gate_phases = ring_gate_phases(simulator, crz)
+    return LayerUnitaries.apply(rotations, gate_phases, _both_ring_selectors(n, crz.device))
 
 
 def encode(simulator: Simulator, both: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
