@@ -118,8 +118,10 @@ def z_signs_twice(n_qubits: int, device: torch.device, dtype: torch.dtype = torc
 @functools.lru_cache(maxsize=64)
 def scalar(value: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     """A 0-d tensor of ``value``: multiplying by it is one operation, where a Python number is first wrapped
-    into a tensor and converted (four more, each a dispatch on the host in a launch-bound step)."""
-    return torch.tensor(value, device=device, dtype=dtype)
+    into a tensor and converted (four more, each a dispatch on the host in a launch-bound step).  Made outside
+    inference mode, so that a first call there does not leave a tensor autograd refuses to keep."""
+    with torch.inference_mode(False):
+        return torch.tensor(value, device=device, dtype=dtype)
 
 
 @functools.lru_cache(maxsize=64)

@@ -70,9 +70,8 @@ class OneLayerCircuitAdapter(torch.autograd.Function):
         amplitudes = torch.mm(state, unitary)  # [Re | Im] of the final state, (T, 2^(n+1))
         expvals = torch.mm(amplitudes * amplitudes, z_signs_twice(n, rows.device, rows.dtype))  # <Z_i>, (T, n)
         features, maps = torch.cat((expvals, angles), dim=1), torch.cat((q, c), dim=1)  # Q <Z> + C h in one product
-        mixed = torch.mm(features, maps.transpose(0, 1)).mul_(
-            scalar(scaling, rows.device, rows.dtype)
-        )  # (Q <Z> + C h) * scaling
+        mixed = torch.mm(features, maps.transpose(0, 1))  # Q <Z> + C h
+        mixed.mul_(scalar(scaling, rows.device, rows.dtype))
         ctx.scaling = scaling
         ctx.save_for_backward(rows, a, maps, b, unitary, state, amplitudes, features, mixed, *halves)
         return torch.mm(mixed, b.transpose(0, 1))
