@@ -10,8 +10,9 @@ the 4-layer Qwen2.5-0.5B shape and each one a kernel launch on a GPU.  Here it i
 products over the whole stack of layers.
 
 The library's own calls stay outside, under autograd: the gradient reaches the angles through
-the library's differentiation of its gate matrices.  Tested against autograd through the
-composed build (`ansatz.composed_layer_unitaries`) and by `gradcheck` in float64.
+the library's differentiation of its gate matrices.  Tested by `gradcheck` in float64 and,
+through the fast path, against the gate-by-gate simulation in each library (values and
+gradients, `tests/test_adapters.py`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def _kron_index(factors: int, device: torch.device) -> torch.Tensor:
 
 def kron_factors(matrices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(..., m, 2, 2) -> their Kronecker product (..., 2^m, 2^m), first factor most significant, by one gather
-    and one product; and the gathered (..., m, 4^m) factor entries, which `kron_factor_gradients` needs."""
+    and one product; and the gathered (..., m, 4^m) factor entries, which `kron_factor_gradients` needs.
+    Inside this Function only: under autograd a `prod` backward synchronises with the host, so code that
+    autograd differentiates uses `ansatz.kron_all`."""
     factors = matrices.shape[-3]
     index = _kron_index(factors, matrices.device)
     gathered = matrices.flatten(-3).index_select(-1, index.flatten()).unflatten(-1, index.shape)
@@ -95,9 +98,8 @@ class LayerUnitaries(torch.autograd.Function):
         angle = phases[:, 0, :, None] + phases[:, 1, None, :]  # Phi[j, m] = phi1_j + phi2_m
         trig = torch.stack((torch.cos(angle), torch.sin(angle)), dim=2)  # (K, j, re/im, m)
         parts = (first_t[:, :, None, :] * trig).reshape(layers, -1, size_b)  # rows (t, m_a), columns m_b
-        swapped = _swap_inner(
-            torch.bmm(parts, low_1.transpose(-1, -2)), size_a, size_b
-        )  # L1^T applied; rows (t, k_b), columns m_a
+        # L1^T applied, then each block transposed: rows (t, k_b), columns m_a
+        swapped = _swap_inner(torch.bmm(parts, low_1.transpose(-1, -2)), size_a, size_b)
         ctx.save_for_backward(high_0, high_1, low_0, low_1, first_t, trig, swapped, expanded, *gathered)
         return _swap_inner(torch.bmm(swapped, high_1.transpose(-1, -2)), size_b, size_a).reshape(layers, dim, 2 * dim)
 
@@ -107,9 +109,8 @@ class LayerUnitaries(torch.autograd.Function):
         high_0, high_1, low_0, low_1, first_t, trig, swapped, expanded, *gathered = ctx.saved_tensors
         layers, dim = first_t.shape[:2]
         size_a, size_b = high_0.shape[-1], low_0.shape[-1]
-        grad_swapped_out = _swap_inner(
-            grad.contiguous(), size_a, size_b
-        )  # rows (t, k_b), columns k_a (bmm loops over a broadcast grad)
+        # rows (t, k_b), columns k_a; contiguous first, as bmm loops over a broadcast gradient
+        grad_swapped_out = _swap_inner(grad.contiguous(), size_a, size_b)
         grad_high_1 = torch.bmm(grad_swapped_out.transpose(-1, -2), swapped)
         grad_after_b = _swap_inner(torch.bmm(grad_swapped_out, high_1), size_b, size_a)  # rows (t, m_a), columns k_b
         parts = (first_t[:, :, None, :] * trig).reshape(layers, -1, size_b)
